@@ -1,0 +1,87 @@
+// Entry point of `rl`: dispatches to the subcommand table in command.h.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "rl/cli/command.h"
+#include "rl/core/strings.h"
+
+namespace rl::cli {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> kCommands = {
+      {"train", "run RL from a YAML config (rl train CONFIG [--resume] [--set k=v])", RunTrain},
+      {"config check", "validate a run config; errors as file:line:column: field: message",
+       RunConfigCheck},
+      {"config show", "print the resolved config (defaults filled in) as YAML", RunConfigShow},
+      {"config doc", "print the reference of every config key as Markdown", RunConfigDoc},
+      {"runs", "list runs found in run directories", RunRuns},
+      {"metrics", "print a run's metrics (table, csv or json)", RunMetrics},
+      {"samples", "print a run's stored samples", RunSamples},
+  };
+  return kCommands;
+}
+
+int ParseOrExit(ArgParser& parser, const Args& args) {
+  Status st = parser.Parse(args);
+  if (!st.ok()) {
+    std::cerr << "rl: " << st.message() << "\n";
+    return 2;
+  }
+  if (parser.help_requested()) {
+    std::cout << parser.Help();
+    return 0;
+  }
+  return -1;
+}
+
+int Fail(const Status& status) {
+  std::cerr << "rl: " << status.message() << "\n";
+  return 1;
+}
+
+namespace {
+
+void PrintUsage(std::ostream& out) {
+  out << "usage: rl <command> [options]\n\n"
+         "A reinforcement-learning post-training framework implementing the MiniMax-M1 recipe.\n\n"
+         "commands:\n";
+  for (const auto& c : Commands()) {
+    std::string name = c.name;
+    out << "  " << name << std::string(name.size() < 16 ? 16 - name.size() : 1, ' ') << c.summary
+        << "\n";
+  }
+  out << "\nrun `rl <command> --help` for a command's options.\n";
+}
+
+int Main(int argc, char** argv) {
+  Args args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    PrintUsage(std::cout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "rl " << RL_VERSION << "\n";
+    return 0;
+  }
+  // Two-word commands first ("config check"), then one-word ones.
+  for (int words = 2; words >= 1; --words) {
+    if (static_cast<int>(args.size()) < words) continue;
+    std::string name = words == 2 ? args[0] + " " + args[1] : args[0];
+    for (const auto& c : Commands()) {
+      if (name == c.name) return c.run(Args(args.begin() + words, args.end()));
+    }
+  }
+  std::vector<std::string> names;
+  for (const auto& c : Commands()) names.push_back(c.name);
+  std::string hint = DidYouMean(args[0], names);
+  std::cerr << "rl: unknown command '" << args[0] << "'"
+            << (hint.empty() ? "" : " (did you mean '" + hint + "'?)") << "; see rl --help\n";
+  return 2;
+}
+
+}  // namespace
+}  // namespace rl::cli
+
+int main(int argc, char** argv) { return rl::cli::Main(argc, argv); }
