@@ -7,6 +7,7 @@
 #include "rl/kernels/parallel.h"
 #include "rl/kernels/decay.h"
 #include "rl/kernels/lightning_attention.h"
+#include "rl/kernels/matmul.h"
 #include "rl/kernels/moe.h"
 #include "rl/model/forward_internal.h"
 
@@ -66,6 +67,12 @@ StatusOr<std::unique_ptr<Model>> Model::Create(ModelConfig config, ParamMap para
   }
   if (num_threads <= 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
   m->pool_ = std::make_unique<kernels::ParallelTeam>(num_threads);
+  static const bool warned = [] {
+    const std::string w = kernels::BlasCoreWarning();
+    if (!w.empty()) RL_LOG(Warning) << w;
+    return true;
+  }();
+  (void)warned;
   return m;
 }
 
