@@ -16,11 +16,10 @@ constexpr int64_t kQueryBlock = 64;
 void SoftmaxRow(float* p, int64_t len) {
   float mx = p[0];
   for (int64_t j = 1; j < len; ++j) mx = std::max(mx, p[j]);
+  for (int64_t j = 0; j < len; ++j) p[j] -= mx;
+  vec::ExpInPlace(p, len);
   float sum = 0.0f;
-  for (int64_t j = 0; j < len; ++j) {
-    p[j] = std::exp(p[j] - mx);
-    sum += p[j];
-  }
+  for (int64_t j = 0; j < len; ++j) sum += p[j];
   vec::Scale(1.0f / sum, p, len);
 }
 
