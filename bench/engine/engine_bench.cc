@@ -112,6 +112,7 @@ struct Options {
   std::vector<int64_t> contexts, batches;
   double max_seconds = 600, max_gb = 4, peak = 0;
   int64_t decode_steps = 8;
+  bool prefill = true, decode = true;
 };
 
 void Row(const char* model, const char* phase, int64_t batch, int64_t ctx, const std::string& rest) {
@@ -149,7 +150,8 @@ void BenchModel(const char* name, const ModelConfig& c, const Options& o) {
       const double block = static_cast<double>(kernels::LightningBlockSize(ctx));
       const double pf_flops = B * (ctx * TokenFlops(c, ctx / 2.0, true, block) + LmHeadFlops(c));
       const double pf_est = pf_flops / (0.25 * peak * 1e9);
-      if (mem_gb > o.max_gb) {
+      if (!o.prefill) {
+      } else if (mem_gb > o.max_gb) {
         Row(name, "prefill", B, ctx, Skipped("memory GB >", mem_gb));
       } else if (pf_est > o.max_seconds) {
         Row(name, "prefill", B, ctx, Skipped("estimated s >", pf_est));
@@ -175,6 +177,7 @@ void BenchModel(const char* name, const ModelConfig& c, const Options& o) {
           o.decode_steps * B * (TokenFlops(c, ctx + o.decode_steps / 2.0, false, 0) + LmHeadFlops(c));
       const double dc_est = o.decode_steps * (wbytes + B * StateBytes(c, ctx)) / 5e9 +
                             dc_flops / (0.1 * peak * 1e9);
+      if (!o.decode) continue;
       if (mem_gb > o.max_gb) {
         Row(name, "decode", B, ctx, Skipped("memory GB >", mem_gb));
         continue;
@@ -222,6 +225,17 @@ StatusOr<std::vector<int64_t>> IntList(const std::string& s) {
   return out;
 }
 
+std::string LoadAverage() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (f == nullptr) return "?";
+  char buf[128] = {0};
+  const bool ok = std::fgets(buf, sizeof buf, f) != nullptr;
+  std::fclose(f);
+  std::string s = ok ? buf : "?";
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
 int Main(int argc, char** argv) {
   EnableFlushToZero();
   ArgParser args("engine_bench", "CPU engine tokens/s and GFLOP/s vs the sgemm peak");
@@ -232,6 +246,7 @@ int Main(int argc, char** argv) {
       .Option("max-gb", "GB", "skip points whose decode states need more memory", "4")
       .Option("decode-steps", "N", "decode steps timed per point (first is warm-up)", "8")
       .Option("models", "LIST", "hybrid,softmax", "hybrid,softmax")
+      .Option("phases", "LIST", "prefill,decode", "prefill,decode")
       .Flag("quick", "contexts 1024 only, 4 decode steps, a smaller peak matrix");
   std::vector<std::string> a(argv + 1, argv + argc);
   Status st = args.Parse(a);
@@ -260,6 +275,8 @@ int Main(int argc, char** argv) {
   o.decode_steps = std::max<int64_t>(2, quick && !args.Has("decode-steps") ? 4 : *steps);
   o.max_seconds = *max_s;
   o.max_gb = *max_gb;
+  o.prefill = args.Get("phases").find("prefill") != std::string::npos;
+  o.decode = args.Get("phases").find("decode") != std::string::npos;
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   std::printf("OPENBLAS_CORETYPE=%s\nBLAS: %s\n", coretype ? coretype : "(unset)",
               kernels::BlasInfo().c_str());
@@ -268,6 +285,8 @@ int Main(int argc, char** argv) {
   const int peak_n = quick ? 1024 : 2048;
   o.peak = MeasurePeak(peak_n);
   std::printf("sgemm peak (%dx%dx%d, best of 3): %.1f GFLOP/s\n", peak_n, peak_n, peak_n, o.peak);
+  std::printf("load average at start: %s (the CPU may be shared; wall-clock numbers)\n",
+              LoadAverage().c_str());
   std::printf("size=%s decode_steps=%lld max_seconds=%.0f max_gb=%.1f\n\n", args.Get("size").c_str(),
               static_cast<long long>(o.decode_steps), o.max_seconds, o.max_gb);
   std::printf("| model    | phase   | batch |    ctx |   tokens/s |  GFLOP/s | %%peak | time\n");
@@ -279,6 +298,7 @@ int Main(int argc, char** argv) {
     SetPattern(&c, std::string(name) == "hybrid");
     BenchModel(name, c, o);
   }
+  std::printf("\nload average at end: %s\n", LoadAverage().c_str());
   return 0;
 }
 

@@ -10,7 +10,8 @@
 namespace rl::kernels {
 namespace {
 
-constexpr int64_t kQueryBlock = 64;
+// Queries per sgemm pair: large enough that OpenBLAS call overhead is amortised.
+constexpr int64_t kQueryBlock = 256;
 
 // p[0..len) ← softmax(p) in place.
 void SoftmaxRow(float* p, int64_t len) {

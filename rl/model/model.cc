@@ -67,6 +67,7 @@ StatusOr<std::unique_ptr<Model>> Model::Create(ModelConfig config, ParamMap para
   }
   if (num_threads <= 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
   m->pool_ = std::make_unique<kernels::ParallelTeam>(num_threads);
+  kernels::SetBlasSingleThreaded();
   static const bool warned = [] {
     const std::string w = kernels::BlasCoreWarning();
     if (!w.empty()) RL_LOG(Warning) << w;
@@ -132,7 +133,6 @@ void Workspace::Buffers::Reserve(const ModelConfig& c, int64_t T) {
   positions.resize(sz(T));
   offsets.resize(sz(T + 1));
   fresh_state.resize(sz(H * D * D));
-  lightning_scratch.resize(sz(kernels::LightningBlockedScratch(256, D)));
 }
 
 Workspace::Workspace(const ModelConfig& config, int64_t max_tokens)

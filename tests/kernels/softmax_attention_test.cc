@@ -60,7 +60,7 @@ std::vector<double> Reference(const std::vector<float>& q, const std::vector<flo
 }
 
 TEST(SoftmaxAttention, NaiveBlockedAndCachedDecodeMatchDouble) {
-  for (int64_t T : {1, 5, 64, 65, 150}) {
+  for (int64_t T : {1, 5, 64, 65, 150, 300}) {  // 300 crosses a 256-query block
     auto q = RandomNormal(T * kH * kD, 10 + T), k = RandomNormal(T * kKVH * kD, 20 + T);
     auto v = RandomNormal(T * kKVH * kD, 30 + T);
     const auto ref = Reference(q, k, v, T);
