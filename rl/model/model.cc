@@ -43,7 +43,8 @@ StatusOr<std::unique_ptr<Model>> Model::Create(ModelConfig config, ParamMap para
       w->attn_alpha = static_cast<float>(c.lightning_alpha);
       w->attn_beta = static_cast<float>(c.lightning_beta);
       for (int64_t h = 0; h < c.num_heads; ++h) {
-        slopes.push_back(kernels::LightningSlope(h, c.num_heads, l, c.num_layers));
+        slopes.push_back(kernels::LightningSlope(h, c.num_heads, l, c.num_layers,
+                                                 c.dialect == "transformers"));
       }
       m->type_index_.push_back(n_lightning++);
     } else {

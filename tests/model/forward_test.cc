@@ -88,6 +88,16 @@ TEST(Forward, MatchesDoubleReference) {
   }
 }
 
+TEST(Forward, TransformersDialectUsesItsSlopeFactor) {
+  ModelConfig c = TinyConfig();
+  c.dialect = "transformers";
+  auto m = MakeModel(c);
+  EXPECT_DOUBLE_EQ(m->slopes(3)[0], std::pow(2.0, -2.0) * (1.0 - 3.0 / (3.0 + 1e-5) + 1e-5));
+  const auto tokens = RandomTokens(40, c.vocab_size, 4);
+  const auto ref = testing::ReferenceModel(c, m->params()).Logits(tokens);
+  EXPECT_LE(RelErr(LogitsAlone(*m, tokens), ref), 1e-4);
+}
+
 TEST(Forward, PackedPrefillEqualsEachSequenceAlone) {
   const ModelConfig c = TinyConfig();
   auto m = MakeModel(c);
