@@ -138,7 +138,7 @@ class DecodeState {
   float* k_cache(int64_t softmax_index);          // (capacity, KVH, D)
   float* v_cache(int64_t softmax_index);          // (capacity, KVH, D)
   void Advance(int64_t n) { position_ += n; }     // used by the forward
-  float* attention_scratch() { return scores_.data(); }  // (capacity) decode scores
+  float* attention_scratch() { return scores_.data(); }  // (H, capacity) decode scores
 
  private:
   int64_t H_ = 0, D_ = 0, KVH_ = 0;
@@ -146,7 +146,7 @@ class DecodeState {
   int64_t num_lightning_ = 0, num_softmax_ = 0;
   std::vector<float> lightning_;  // (L_lin, H, D, D)
   std::vector<float> k_, v_;      // (L_soft, capacity, KVH, D)
-  std::vector<float> scores_;     // (capacity) attention scores of one decode query
+  std::vector<float> scores_;     // (H, capacity) scores of one decode query
 };
 
 // Scratch buffers of a forward over up to max_tokens tokens at once (a decode step over B

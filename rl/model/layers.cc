@@ -113,6 +113,32 @@ void SoftmaxBlock(const Model& model, int64_t l, const PackedTokens& b,
   kernels::ApplyRope(k, T, KVH, D, KD, ws.positions.data(), c.rotary_dim, c.rope_theta);
   const int64_t si = model.type_index(l);
   const int64_t N = static_cast<int64_t>(b.offsets.size()) - 1;
+  // The new keys/values join the caches first (decode tasks below read them in parallel).
+  if (!states.empty()) {
+    for (int64_t i = 0; i < N; ++i) {
+      const int64_t t0 = b.offsets[i], n = b.offsets[i + 1] - t0;
+      DecodeState* st = states[i];
+      const int64_t p0 = st->position();
+      std::memcpy(st->k_cache(si) + p0 * KD, k + t0 * KD, sizeof(float) * static_cast<size_t>(n * KD));
+      std::memcpy(st->v_cache(si) + p0 * KD, v + t0 * KD, sizeof(float) * static_cast<size_t>(n * KD));
+    }
+  }
+  if (decode) {
+    // One task per (sequence, kv head): its query heads share one pass over that head's cache.
+    const int64_t group = H / KVH;
+    int64_t keys = 0;
+    for (int64_t i = 0; i < N; ++i) keys += states[i]->position() + 1;
+    ForEach(model, N * KVH, keys * H * D, [&](int64_t task) {
+      const int64_t i = task / KVH, g = task % KVH;
+      DecodeState* st = states[i];
+      const kernels::SoftmaxAttentionShape s{1, st->position(), group, 1, D, HD, KD};
+      kernels::SoftmaxAttentionNaive(s, q + i * HD + g * group * D, st->k_cache(si) + g * D,
+                                     st->v_cache(si) + g * D, ws.o.data() + i * HD + g * group * D,
+                                     st->attention_scratch() + g * group * st->capacity());
+    });
+    Linear(ws.o.data(), w.wo, T, HD, C, ws.y.data(), false, model.pool());
+    return;
+  }
   auto run_sequence = [&](int64_t i) {
     const int64_t t0 = b.offsets[i], n = b.offsets[i + 1] - t0;
     if (n == 0) return;
@@ -120,20 +146,11 @@ void SoftmaxBlock(const Model& model, int64_t l, const PackedTokens& b,
     const float* values = v + t0 * KD;
     int64_t p0 = 0;
     if (!states.empty()) {
-      DecodeState* st = states[i];
-      p0 = st->position();
-      std::memcpy(st->k_cache(si) + p0 * KD, keys, sizeof(float) * static_cast<size_t>(n * KD));
-      std::memcpy(st->v_cache(si) + p0 * KD, values, sizeof(float) * static_cast<size_t>(n * KD));
-      keys = st->k_cache(si);
-      values = st->v_cache(si);
+      p0 = states[i]->position();
+      keys = states[i]->k_cache(si);
+      values = states[i]->v_cache(si);
     }
-    kernels::SoftmaxAttentionShape s{n, p0, H, KVH, D, HD, KD};
     float* out = ws.o.data() + t0 * HD;
-    if (decode) {
-      kernels::SoftmaxAttentionNaive(s, q + t0 * HD, keys, values, out,
-                                     states[i]->attention_scratch());
-      return;
-    }
     // Prefill: heads in parallel, one scratch slice per team thread.
     const kernels::SoftmaxAttentionShape s1{n, p0, 1, 1, D, HD, KD};
     const int64_t per_thread = kernels::SoftmaxAttentionScratch(s1);
@@ -146,13 +163,7 @@ void SoftmaxBlock(const Model& model, int64_t l, const PackedTokens& b,
                                        out + h * D, scratch);
     });
   };
-  if (decode) {
-    int64_t keys = 0;
-    for (int64_t i = 0; i < N; ++i) keys += states[i]->position() + 1;
-    ForEach(model, N, keys * H * D, run_sequence);
-  } else {
-    for (int64_t i = 0; i < N; ++i) run_sequence(i);
-  }
+  for (int64_t i = 0; i < N; ++i) run_sequence(i);
   Linear(ws.o.data(), w.wo, T, HD, C, ws.y.data(), false, model.pool());
 }
 

@@ -85,7 +85,7 @@ DecodeState::DecodeState(const ModelConfig& c, int64_t max_tokens)
   const size_t cache = static_cast<size_t>(num_softmax_ * capacity_ * KVH_ * D_);
   k_.assign(cache, 0.0f);
   v_.assign(cache, 0.0f);
-  scores_.assign(static_cast<size_t>(std::max<int64_t>(capacity_, 1)), 0.0f);
+  scores_.assign(static_cast<size_t>(std::max<int64_t>(capacity_, 1) * H_), 0.0f);
 }
 
 void DecodeState::Reset() {
