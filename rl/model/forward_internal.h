@@ -61,4 +61,15 @@ struct Workspace::Buffers {
 void RunStack(const Model& model, const PackedTokens& batch, std::span<DecodeState* const> states,
               Workspace::Buffers& ws, ForwardActivations* acts);
 
+// One decoder layer in place on ws.x (T, C) (the learner's recomputation from a saved layer
+// input: copy acts.layer_inputs[l] into ws.x, SetPositions, then LayerForward). decode: every
+// sequence has one token and states are given (attention runs the recurrence / cached
+// decode path). Leaves ws.h = RMSNorm_post(x1) and ws.y = MoE(ws.h) of this layer.
+void LayerForward(const Model& model, int64_t l, const PackedTokens& batch,
+                  std::span<DecodeState* const> states, Workspace::Buffers& ws, bool decode);
+
+// ws.positions[t] = position of token t in its sequence (continuing from its state, if any).
+void SetPositions(const PackedTokens& batch, std::span<DecodeState* const> states,
+                  Workspace::Buffers& ws);
+
 }  // namespace rl::model
