@@ -1,8 +1,7 @@
-#include "rl/kernels/log_softmax.h"
-
 #include <algorithm>
 #include <cmath>
 
+#include "rl/kernels/log_softmax.h"
 #include "rl/kernels/vec.h"
 
 namespace rl::kernels {

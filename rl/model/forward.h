@@ -66,9 +66,9 @@ class Model {
   // head (H entries, double, rl/kernels/decay.h); empty for softmax layers.
   const std::vector<double>& slopes(int64_t layer) const { return slopes_[layer]; }
   const LayerWeights& layer(int64_t l) const { return *layers_[l]; }
-  const float* embedding() const { return embed_; }  // (V, C)
+  const float* embedding() const { return embed_; }        // (V, C)
   const float* final_norm() const { return final_norm_; }  // (C)
-  const float* lm_head() const { return lm_head_; }  // (V, C); the embedding when tied
+  const float* lm_head() const { return lm_head_; }        // (V, C); the embedding when tied
   kernels::ParallelTeam* pool() const { return pool_.get(); }
   // Index of layer l among the lightning (or softmax) layers, for DecodeState buffers.
   int64_t type_index(int64_t l) const { return type_index_[l]; }
@@ -98,9 +98,9 @@ struct PackedTokens {
 // What a backward needs, saved by ForwardPacked. The learner recomputes a layer's internals
 // from its input (activation checkpointing per layer); the final norm input/output are kept.
 struct ForwardActivations {
-  int64_t num_tokens = 0;            // T
-  std::vector<float> layer_inputs;   // (L + 1, T, C): x entering layer l; [L] = last output
-  std::vector<float> final_hidden;   // (T, C): RMSNorm_final(x_L), the LM head input
+  int64_t num_tokens = 0;           // T
+  std::vector<float> layer_inputs;  // (L + 1, T, C): x entering layer l; [L] = last output
+  std::vector<float> final_hidden;  // (T, C): RMSNorm_final(x_L), the LM head input
 };
 
 // Runs every layer and the final norm over a packed batch. acts is overwritten.
@@ -132,13 +132,13 @@ class DecodeState {
 
   int64_t position() const { return position_; }  // tokens consumed so far
   int64_t capacity() const { return capacity_; }
-  void Reset();                                   // empty prefix; zeroes the lightning states
-  void CopyFrom(const DecodeState& other);        // same config; capacity >= other.position()
+  void Reset();                             // empty prefix; zeroes the lightning states
+  void CopyFrom(const DecodeState& other);  // same config; capacity >= other.position()
 
-  float* lightning_kv(int64_t lightning_index);   // (H, D, D)
-  float* k_cache(int64_t softmax_index);          // (capacity, KVH, D)
-  float* v_cache(int64_t softmax_index);          // (capacity, KVH, D)
-  void Advance(int64_t n) { position_ += n; }     // used by the forward
+  float* lightning_kv(int64_t lightning_index);          // (H, D, D)
+  float* k_cache(int64_t softmax_index);                 // (capacity, KVH, D)
+  float* v_cache(int64_t softmax_index);                 // (capacity, KVH, D)
+  void Advance(int64_t n) { position_ += n; }            // used by the forward
   float* attention_scratch() { return scores_.data(); }  // (H, capacity) decode scores
 
  private:

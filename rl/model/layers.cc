@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "rl/kernels/parallel.h"
 #include "rl/kernels/activations.h"
 #include "rl/kernels/lightning_attention.h"
 #include "rl/kernels/matmul.h"
 #include "rl/kernels/moe.h"
+#include "rl/kernels/parallel.h"
 #include "rl/kernels/rmsnorm.h"
 #include "rl/kernels/rope.h"
 #include "rl/kernels/softmax_attention.h"
@@ -119,8 +119,10 @@ void SoftmaxBlock(const Model& model, int64_t l, const PackedTokens& b,
       const int64_t t0 = b.offsets[i], n = b.offsets[i + 1] - t0;
       DecodeState* st = states[i];
       const int64_t p0 = st->position();
-      std::memcpy(st->k_cache(si) + p0 * KD, k + t0 * KD, sizeof(float) * static_cast<size_t>(n * KD));
-      std::memcpy(st->v_cache(si) + p0 * KD, v + t0 * KD, sizeof(float) * static_cast<size_t>(n * KD));
+      std::memcpy(st->k_cache(si) + p0 * KD, k + t0 * KD,
+                  sizeof(float) * static_cast<size_t>(n * KD));
+      std::memcpy(st->v_cache(si) + p0 * KD, v + t0 * KD,
+                  sizeof(float) * static_cast<size_t>(n * KD));
     }
   }
   if (decode) {
@@ -194,19 +196,19 @@ void LayerForward(const Model& model, int64_t l, const PackedTokens& b,
   const LayerWeights& w = model.layer(l);
   const int64_t n = static_cast<int64_t>(b.tokens.size()) * c.hidden_size;
   const float eps = static_cast<float>(c.rms_norm_eps);
-  kernels::RmsNorm(ws.x.data(), w.input_norm, static_cast<int64_t>(b.tokens.size()),
-                   c.hidden_size, eps, ws.h.data());
+  kernels::RmsNorm(ws.x.data(), w.input_norm, static_cast<int64_t>(b.tokens.size()), c.hidden_size,
+                   eps, ws.h.data());
   if (w.type == LayerType::kLightning) {
     LightningBlock(model, l, b, states, ws, decode);
   } else {
     SoftmaxBlock(model, l, b, states, ws, decode);
   }
   Residual(c.postnorm, w.attn_alpha, w.attn_beta, ws.h.data(), ws.y.data(), ws.x.data(), n);
-  kernels::RmsNorm(ws.x.data(), w.post_norm, static_cast<int64_t>(b.tokens.size()),
-                   c.hidden_size, eps, ws.h.data());
+  kernels::RmsNorm(ws.x.data(), w.post_norm, static_cast<int64_t>(b.tokens.size()), c.hidden_size,
+                   eps, ws.h.data());
   MoeBlock(model, l, static_cast<int64_t>(b.tokens.size()), ws);
-  Residual(c.postnorm, static_cast<float>(c.mlp_alpha), static_cast<float>(c.mlp_beta),
-           ws.h.data(), ws.y.data(), ws.x.data(), n);
+  Residual(c.postnorm, static_cast<float>(c.mlp_alpha), static_cast<float>(c.mlp_beta), ws.h.data(),
+           ws.y.data(), ws.x.data(), n);
 }
 
 void SetPositions(const PackedTokens& b, std::span<DecodeState* const> states,
@@ -214,7 +216,8 @@ void SetPositions(const PackedTokens& b, std::span<DecodeState* const> states,
   const int64_t N = static_cast<int64_t>(b.offsets.size()) - 1;
   for (int64_t i = 0; i < N; ++i) {
     const int64_t p0 = states.empty() ? 0 : states[i]->position();
-    for (int64_t t = b.offsets[i]; t < b.offsets[i + 1]; ++t) ws.positions[t] = p0 + t - b.offsets[i];
+    for (int64_t t = b.offsets[i]; t < b.offsets[i + 1]; ++t)
+      ws.positions[t] = p0 + t - b.offsets[i];
   }
 }
 

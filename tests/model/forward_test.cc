@@ -201,7 +201,8 @@ TEST(Forward, BatchedDecodeOfDifferentLengthsEqualsEachAlone) {
   for (int64_t i = 0; i < B; ++i) alone.push_back(LogitsAlone(*m, seqs[i]));
   for (int64_t i = 0; i < B; ++i) {
     EXPECT_LE(RelErr(Slice(logits, i * V, (i + 1) * V),
-                     Slice(alone[i], (prompt[i] - 1) * V, prompt[i] * V)), 1e-4);
+                     Slice(alone[i], (prompt[i] - 1) * V, prompt[i] * V)),
+              1e-4);
   }
   for (int64_t s = 0; s < steps; ++s) {
     std::vector<int32_t> tok(B);
@@ -209,7 +210,8 @@ TEST(Forward, BatchedDecodeOfDifferentLengthsEqualsEachAlone) {
     ASSERT_TRUE(DecodeStep(*m, ptrs, tok, &ws, logits).ok());
     for (int64_t i = 0; i < B; ++i) {
       const int64_t t = prompt[i] + s;
-      EXPECT_LE(RelErr(Slice(logits, i * V, (i + 1) * V), Slice(alone[i], t * V, (t + 1) * V)), 1e-4)
+      EXPECT_LE(RelErr(Slice(logits, i * V, (i + 1) * V), Slice(alone[i], t * V, (t + 1) * V)),
+                1e-4)
           << "seq " << i << " step " << s;
     }
   }
