@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "rl/kernels/log_softmax.h"
+
 namespace rl::rollout {
 namespace {
 
@@ -55,13 +57,21 @@ StatusOr<Sampled> Sampler::Sample(std::span<const float> logits, const SamplingP
   Reserve(n);
   // Greedy: the argmax, lowest id on ties.
   int32_t best = -1;
+  bool all_usable = true;
   for (int64_t i = 0; i < n; ++i) {
-    if (Usable(logits[i]) && (best < 0 || logits[i] > logits[best])) best = static_cast<int32_t>(i);
+    if (!Usable(logits[i])) {
+      all_usable = false;
+    } else if (best < 0 || logits[i] > logits[best]) {
+      best = static_cast<int32_t>(i);
+    }
   }
   if (best < 0) return absl::FailedPreconditionError("sampling: no finite logit among the allowed ids");
-  if (params.temperature == 0) {
-    return Sampled{best, static_cast<float>(FullLogProb(logits, 1.0, params.vocab_limit, best))};
-  }
+  // The log-prob: the kernel the learner uses (same numbers), or the NaN-tolerant reference.
+  auto logprob = [&](int32_t token, double t) {
+    return all_usable ? kernels::TokenLogProb(logits.data(), n, static_cast<float>(t), token)
+                      : static_cast<float>(FullLogProb(logits, t, params.vocab_limit, token));
+  };
+  if (params.temperature == 0) return Sampled{best, logprob(best, 1.0)};
   const double t = params.temperature;
   const double mx = logits[best] / t;
   // Candidates sorted by probability (descending, lowest id first on ties).
@@ -108,7 +118,7 @@ StatusOr<Sampled> Sampler::Sample(std::span<const float> logits, const SamplingP
       break;
     }
   }
-  return Sampled{chosen, static_cast<float>(FullLogProb(logits, t, params.vocab_limit, chosen))};
+  return Sampled{chosen, logprob(chosen, t)};
 }
 
 }  // namespace rl::rollout

@@ -75,8 +75,10 @@ class Sampler {
   std::vector<int32_t> order_;  // (V,) candidate ids
 };
 
-// log softmax(z/T)[token] over ids < limit (limit = V when vocab_limit <= 0), in double;
-// T = 0 is read as 1. Exposed for the learner and for tests.
+// log softmax(z/T)[token] over ids < limit (limit = V when vocab_limit <= 0), in double,
+// NaN/−∞ logits excluded; T = 0 is read as 1. Sample() returns exactly
+// rl::kernels::TokenLogProb(z, limit, T, token) — the function the learner uses — when every
+// allowed logit is usable, and this otherwise.
 double FullLogProb(std::span<const float> logits, double temperature, int64_t vocab_limit,
                    int32_t token);
 

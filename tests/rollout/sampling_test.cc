@@ -1,5 +1,7 @@
 #include "rollout/sampling.h"
 
+#include "rl/kernels/log_softmax.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -166,6 +168,23 @@ TEST(Sampling, SeededPerSequenceReproducible) {
   }
   EXPECT_NEAR(sum / 1e5, 0.5, 0.005);
   EXPECT_NEAR(sq / 1e5 - (sum / 1e5) * (sum / 1e5), 1.0 / 12, 0.003);
+}
+
+TEST(Sampling, LogProbIsTheLearnersKernelBitForBit) {
+  std::mt19937 g(11);
+  std::normal_distribution<float> n;
+  std::vector<float> z(300);
+  for (auto& x : z) x = 3 * n(g);
+  Sampler s(300);
+  SequenceRng rng(2, 2);
+  for (double t : {0.6, 1.0, 1.7}) {
+    for (int i = 0; i < 20; ++i) {
+      auto r = s.Sample(z, {t, 0.9, 40, 0.0, 250}, rng);
+      ASSERT_TRUE(r.ok());
+      ASSERT_LT(r->token, 250);
+      EXPECT_EQ(r->logprob, kernels::TokenLogProb(z.data(), 250, static_cast<float>(t), r->token));
+    }
+  }
 }
 
 TEST(Sampling, ValidateParams) {
