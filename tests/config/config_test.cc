@@ -130,3 +130,23 @@ TEST(Config, MissingFileIsNotFound) {
 
 }  // namespace
 }  // namespace rl::config
+
+namespace rl::config {
+namespace {
+
+// docs/config.md carries the generated reference; it must not drift from the schema.
+TEST(Config, DocsReferenceIsCurrent) {
+  std::ifstream in(std::string(RL_SOURCE_DIR) + "/docs/config.md");
+  ASSERT_TRUE(in.good());
+  std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string begin = "<!-- BEGIN GENERATED: rl config doc -->\n";
+  auto b = doc.find(begin);
+  auto e = doc.find("<!-- END GENERATED -->");
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(e, std::string::npos);
+  EXPECT_EQ(doc.substr(b + begin.size(), e - b - begin.size()), ConfigReference())
+      << "regenerate with: build/bin/rl config doc";
+}
+
+}  // namespace
+}  // namespace rl::config
