@@ -22,14 +22,17 @@ Status ValidateSamplerOptions(const SamplerOptions& p) {
   if (!(p.temperature >= 0) || std::isinf(p.temperature)) {
     return absl::InvalidArgumentError("sampling: temperature must be >= 0 and finite");
   }
-  if (!(p.top_p > 0 && p.top_p <= 1)) return absl::InvalidArgumentError("sampling: top_p must be in (0, 1]");
+  if (!(p.top_p > 0 && p.top_p <= 1))
+    return absl::InvalidArgumentError("sampling: top_p must be in (0, 1]");
   if (p.top_k < 0) return absl::InvalidArgumentError("sampling: top_k must be >= 0");
-  if (!(p.min_p >= 0 && p.min_p <= 1)) return absl::InvalidArgumentError("sampling: min_p must be in [0, 1]");
+  if (!(p.min_p >= 0 && p.min_p <= 1))
+    return absl::InvalidArgumentError("sampling: min_p must be in [0, 1]");
   if (p.vocab_limit < 0) return absl::InvalidArgumentError("sampling: vocab_limit must be >= 0");
   return absl::OkStatus();
 }
 
-double FullLogProb(std::span<const float> logits, double temperature, int64_t vocab_limit, int32_t token) {
+double FullLogProb(std::span<const float> logits, double temperature, int64_t vocab_limit,
+                   int32_t token) {
   const int64_t n = Limit(logits, vocab_limit);
   const double t = temperature > 0 ? temperature : 1.0;
   double mx = -std::numeric_limits<double>::infinity();
@@ -40,7 +43,8 @@ double FullLogProb(std::span<const float> logits, double temperature, int64_t vo
   for (int64_t i = 0; i < n; ++i) {
     if (Usable(logits[i])) sum += std::exp(logits[i] / t - mx);
   }
-  if (token < 0 || token >= n || !Usable(logits[token])) return -std::numeric_limits<double>::infinity();
+  if (token < 0 || token >= n || !Usable(logits[token]))
+    return -std::numeric_limits<double>::infinity();
   return logits[token] / t - mx - std::log(sum);
 }
 
@@ -57,8 +61,8 @@ StatusOr<Sampled> Sampler::Sample(std::span<const float> logits, const SamplerOp
   return SampleWithUniform(logits, params, params.temperature == 0 ? 0.0 : rng.NextUniform());
 }
 
-StatusOr<Sampled> Sampler::SampleWithUniform(std::span<const float> logits, const SamplerOptions& params,
-                                             double uniform) {
+StatusOr<Sampled> Sampler::SampleWithUniform(std::span<const float> logits,
+                                             const SamplerOptions& params, double uniform) {
   const int64_t n = Limit(logits, params.vocab_limit);
   Reserve(n);
   // Greedy: the argmax, lowest id on ties.
@@ -71,7 +75,8 @@ StatusOr<Sampled> Sampler::SampleWithUniform(std::span<const float> logits, cons
       best = static_cast<int32_t>(i);
     }
   }
-  if (best < 0) return absl::FailedPreconditionError("sampling: no finite logit among the allowed ids");
+  if (best < 0)
+    return absl::FailedPreconditionError("sampling: no finite logit among the allowed ids");
   // The log-prob: the kernel the learner uses (same numbers), or the NaN-tolerant reference.
   auto logprob = [&](int32_t token, double t) {
     return all_usable ? kernels::TokenLogProb(logits.data(), n, static_cast<float>(t), token)
@@ -89,7 +94,9 @@ StatusOr<Sampled> Sampler::SampleWithUniform(std::span<const float> logits, cons
   }
   prob_[best] = 1.0f;
   // Most likely first, lowest id first on ties.
-  auto by_prob = [&](int32_t a, int32_t b) { return prob_[a] != prob_[b] ? prob_[a] > prob_[b] : a < b; };
+  auto by_prob = [&](int32_t a, int32_t b) {
+    return prob_[a] != prob_[b] ? prob_[a] > prob_[b] : a < b;
+  };
   int64_t keep = m, sorted = 0;  // order_[0, sorted) is sorted and precedes the rest
   if (params.top_k > 0 && params.top_k < keep) {
     std::partial_sort(order_.begin(), order_.begin() + params.top_k, order_.begin() + m, by_prob);
@@ -104,7 +111,8 @@ StatusOr<Sampled> Sampler::SampleWithUniform(std::span<const float> logits, cons
     while (j < keep) {
       if (j == sorted) {
         const int64_t next = std::min(keep, std::max<int64_t>(256, 4 * sorted));
-        std::partial_sort(order_.begin() + sorted, order_.begin() + next, order_.begin() + keep, by_prob);
+        std::partial_sort(order_.begin() + sorted, order_.begin() + next, order_.begin() + keep,
+                          by_prob);
         sorted = next;
       }
       cum += prob_[order_[j++]];

@@ -19,7 +19,8 @@ std::string WriteFile(rl::io::DType dtype, int64_t n) {
   std::normal_distribution<float> g;
   for (auto& x : data) x = g(rng);
   std::string path = (std::filesystem::temp_directory_path() /
-                      ("rl_io_bench_" + std::string(rl::io::DTypeName(dtype)) + ".safetensors")).string();
+                      ("rl_io_bench_" + std::string(rl::io::DTypeName(dtype)) + ".safetensors"))
+                         .string();
   std::vector<rl::io::TensorToWrite> ts = {{"w", {n}, data}};
   if (!rl::io::WriteSafetensors(path, ts, dtype).ok()) std::abort();
   return path;
@@ -35,8 +36,8 @@ void BM_SafetensorsRead(benchmark::State& state, rl::io::DType dtype) {
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * n * static_cast<int64_t>(rl::io::DTypeSize(dtype)));
-  state.counters["Mparams/s"] = benchmark::Counter(static_cast<double>(state.iterations() * n) / 1e6,
-                                                   benchmark::Counter::kIsRate);
+  state.counters["Mparams/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * n) / 1e6, benchmark::Counter::kIsRate);
   std::filesystem::remove(path);
 }
 BENCHMARK_CAPTURE(BM_SafetensorsRead, f32, rl::io::DType::kF32)->Unit(benchmark::kMillisecond);
@@ -46,8 +47,8 @@ void BM_Encode(benchmark::State& state) {
   auto tok = rl::tokenizer::Tokenizer::FromJson(rl::tokenizer::DefaultTokenizerJson());
   std::string text;
   std::mt19937 rng(2);
-  const char* words[] = {"the", "and", "of", "thinking", "is", "12", "+", "34", "=", "answer",
-                         "\n", "<think>", "reasoning", "wait,", "maybe", "é", "数学"};
+  const char* words[] = {"the",    "and", "of",      "thinking",  "is",    "12",    "+", "34",  "=",
+                         "answer", "\n",  "<think>", "reasoning", "wait,", "maybe", "é", "数学"};
   while (text.size() < (1 << 20)) {
     text += words[rng() % 17];
     text += ' ';

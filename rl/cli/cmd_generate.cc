@@ -29,14 +29,16 @@ StatusOr<Loaded> LoadModel(const std::string& dir, int threads) {
   RL_ASSIGN_OR_RETURN(model::Checkpoint ck, model::LoadCheckpoint(dir));
   Loaded out;
   if (!ck.tokenizer_json.empty()) {
-    RL_ASSIGN_OR_RETURN(out.tokenizer, tokenizer::Tokenizer::FromJson(ck.tokenizer_json, dir + "/tokenizer.json"));
+    RL_ASSIGN_OR_RETURN(out.tokenizer,
+                        tokenizer::Tokenizer::FromJson(ck.tokenizer_json, dir + "/tokenizer.json"));
     if (out.tokenizer->vocab_size() > ck.config.vocab_size) {
-      return absl::InvalidArgumentError(dir + ": tokenizer has " + std::to_string(out.tokenizer->vocab_size()) +
-                                        " tokens but the model's vocab_size is " +
-                                        std::to_string(ck.config.vocab_size));
+      return absl::InvalidArgumentError(
+          dir + ": tokenizer has " + std::to_string(out.tokenizer->vocab_size()) +
+          " tokens but the model's vocab_size is " + std::to_string(ck.config.vocab_size));
     }
   }
-  RL_ASSIGN_OR_RETURN(out.model, model::Model::Create(std::move(ck.config), std::move(ck.params), threads));
+  RL_ASSIGN_OR_RETURN(out.model,
+                      model::Model::Create(std::move(ck.config), std::move(ck.params), threads));
   return out;
 }
 
@@ -47,7 +49,8 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
 }  // namespace
 
 int RunGenerate(const Args& args) {
-  ArgParser p("rl generate", "Sample a continuation of a prompt (text on stdout, speed on stderr).");
+  ArgParser p("rl generate",
+              "Sample a continuation of a prompt (text on stdout, speed on stderr).");
   p.Option("model", "DIR", "checkpoint directory (with tokenizer.json)");
   p.Option("prompt", "TEXT", "the prompt");
   p.Option("max-tokens", "N", "tokens to generate at most", "64");
@@ -57,7 +60,8 @@ int RunGenerate(const Args& args) {
   p.Option("min-p", "P", "drop tokens below P × the top probability", "0");
   p.Option("seed", "S", "sampling seed", "0");
   p.Option("threads", "N", "compute threads (0 = all cores)", "0");
-  p.Flag("chat", "wrap the prompt in the chat template of the default model (rl/tasks/chat_template.h)");
+  p.Flag("chat",
+         "wrap the prompt in the chat template of the default model (rl/tasks/chat_template.h)");
   p.Flag("ignore-eos", "do not stop at end-of-sequence tokens");
   if (int rc = ParseOrExit(p, args); rc >= 0) return rc;
   if (!p.Has("model") || !p.Has("prompt")) {
@@ -91,7 +95,8 @@ int RunGenerate(const Args& args) {
   for (const char* s : {tokenizer::kImEnd, tokenizer::kEndOfText}) {
     if (auto id = tok->TokenId(s)) stop.push_back(*id);
   }
-  const std::string text = p.GetFlag("chat") ? tasks::ApplyChatTemplate(p.Get("prompt")) : p.Get("prompt");
+  const std::string text =
+      p.GetFlag("chat") ? tasks::ApplyChatTemplate(p.Get("prompt")) : p.Get("prompt");
   std::vector<int32_t> prompt = tok->Encode(text);
   if (prompt.empty()) return Fail(absl::InvalidArgumentError("the prompt encodes to no tokens"));
 
@@ -110,7 +115,8 @@ int RunGenerate(const Args& args) {
   for (int64_t i = 0; i < *max_tokens; ++i) {
     auto s = sampler.Sample(logits, sp, rng);
     if (!s.ok()) return Fail(s.status());
-    if (!p.GetFlag("ignore-eos") && std::find(stop.begin(), stop.end(), s->token) != stop.end()) break;
+    if (!p.GetFlag("ignore-eos") && std::find(stop.begin(), stop.end(), s->token) != stop.end())
+      break;
     out.push_back(s->token);
     sum_logprob += s->logprob;
     if (i + 1 == *max_tokens) break;
@@ -119,11 +125,14 @@ int RunGenerate(const Args& args) {
   }
   const auto t2 = Clock::now();
   std::cout << tok->Decode(out) << "\n";
-  std::fprintf(stderr, "prompt %zu tokens in %.3f s (%.1f tok/s); generated %zu tokens in %.3f s (%.1f tok/s); "
-               "mean log-prob %.4f\n",
-               prompt.size(), Seconds(t0, t1), static_cast<double>(prompt.size()) / std::max(Seconds(t0, t1), 1e-9),
-               out.size(), Seconds(t1, t2), static_cast<double>(out.size()) / std::max(Seconds(t1, t2), 1e-9),
-               out.empty() ? 0.0 : sum_logprob / static_cast<double>(out.size()));
+  std::fprintf(
+      stderr,
+      "prompt %zu tokens in %.3f s (%.1f tok/s); generated %zu tokens in %.3f s (%.1f tok/s); "
+      "mean log-prob %.4f\n",
+      prompt.size(), Seconds(t0, t1),
+      static_cast<double>(prompt.size()) / std::max(Seconds(t0, t1), 1e-9), out.size(),
+      Seconds(t1, t2), static_cast<double>(out.size()) / std::max(Seconds(t1, t2), 1e-9),
+      out.empty() ? 0.0 : sum_logprob / static_cast<double>(out.size()));
   return 0;
 }
 
@@ -196,19 +205,22 @@ int RunScore(const Args& args) {
     }
     std::vector<int32_t> seq;
     if (j.is_object() && j.contains("tokens")) {
-      if (!j["tokens"].is_array()) return Fail(absl::InvalidArgumentError(where + ": 'tokens' must be a list"));
+      if (!j["tokens"].is_array())
+        return Fail(absl::InvalidArgumentError(where + ": 'tokens' must be a list"));
       for (const auto& t : j["tokens"]) {
         if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= V) {
-          return Fail(absl::InvalidArgumentError(where + ": token " + t.dump() + " is not an id in [0, " +
-                                                 std::to_string(V) + ")"));
+          return Fail(absl::InvalidArgumentError(
+              where + ": token " + t.dump() + " is not an id in [0, " + std::to_string(V) + ")"));
         }
         seq.push_back(t.get<int32_t>());
       }
     } else if (j.is_object() && j.contains("text") && j["text"].is_string()) {
-      if (!loaded->tokenizer) return Fail(absl::NotFoundError(where + ": 'text' needs the checkpoint's tokenizer.json"));
+      if (!loaded->tokenizer)
+        return Fail(absl::NotFoundError(where + ": 'text' needs the checkpoint's tokenizer.json"));
       seq = loaded->tokenizer->Encode(j["text"].get<std::string>());
     } else {
-      return Fail(absl::InvalidArgumentError(where + ": expected {\"tokens\": [...]} or {\"text\": \"...\"}"));
+      return Fail(absl::InvalidArgumentError(
+          where + ": expected {\"tokens\": [...]} or {\"text\": \"...\"}"));
     }
     queued += static_cast<int64_t>(seq.size());
     pending.push_back(std::move(seq));

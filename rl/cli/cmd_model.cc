@@ -32,7 +32,8 @@ StatusOr<config::ArchSection> LoadArch(const std::string& path) {
     return absl::NotFoundError(path + ": cannot open");
   } catch (const YAML::ParserException& e) {
     return absl::InvalidArgumentError(path + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                      std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
+                                      std::to_string(e.mark.column + 1) +
+                                      ": YAML syntax error: " + e.msg);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(path + ": YAML error: " + e.msg);
   }
@@ -41,7 +42,8 @@ StatusOr<config::ArchSection> LoadArch(const std::string& path) {
     return cfg.model.arch;
   }
   if (!root.IsDefined() || root.IsNull()) return config::ArchSection{};
-  if (!root.IsMap()) return absl::InvalidArgumentError(path + ":1:1: expected a map of model.arch keys");
+  if (!root.IsMap())
+    return absl::InvalidArgumentError(path + ":1:1: expected a map of model.arch keys");
   config::LoadContext ctx;
   ctx.file = path;
   config::ArchSection arch;
@@ -81,9 +83,11 @@ std::string LayerPattern(const model::ModelConfig& c) {
 }  // namespace
 
 int RunModelInit(const Args& args) {
-  ArgParser p("rl model init",
-              "Write a randomly initialised checkpoint (config.json, model.safetensors, tokenizer.json).");
-  p.Option("arch", "FILE", "YAML with the model.arch keys, or a run config (default: the embedded default arch)");
+  ArgParser p(
+      "rl model init",
+      "Write a randomly initialised checkpoint (config.json, model.safetensors, tokenizer.json).");
+  p.Option("arch", "FILE",
+           "YAML with the model.arch keys, or a run config (default: the embedded default arch)");
   p.Option("out", "DIR", "checkpoint directory to write");
   p.Option("seed", "S", "initialisation seed", "0");
   p.Option("dtype", "f32|bf16", "stored weight type", "f32");
@@ -100,7 +104,8 @@ int RunModelInit(const Args& args) {
   if (!seed.ok()) return Fail(seed.status());
   if (!shard_mb.ok()) return Fail(shard_mb.status());
   const std::string dtype = p.Get("dtype"), dialect = p.Get("dialect");
-  if (dtype != "f32" && dtype != "bf16") return Fail(absl::InvalidArgumentError("--dtype must be f32 or bf16"));
+  if (dtype != "f32" && dtype != "bf16")
+    return Fail(absl::InvalidArgumentError("--dtype must be f32 or bf16"));
   if (dialect != "original" && dialect != "transformers") {
     return Fail(absl::InvalidArgumentError("--dialect must be original or transformers"));
   }
@@ -117,9 +122,10 @@ int RunModelInit(const Args& args) {
     auto tok = tokenizer::Tokenizer::FromJson(opt.tokenizer_json, "embedded tokenizer");
     if (!tok.ok()) return Fail(tok.status());
     if ((*tok)->vocab_size() > cfg->vocab_size) {
-      return Fail(absl::InvalidArgumentError(
-          "vocab_size " + std::to_string(cfg->vocab_size) + " is smaller than the embedded tokenizer's " +
-          std::to_string((*tok)->vocab_size()) + " tokens; raise it or pass --no-tokenizer"));
+      return Fail(absl::InvalidArgumentError("vocab_size " + std::to_string(cfg->vocab_size) +
+                                             " is smaller than the embedded tokenizer's " +
+                                             std::to_string((*tok)->vocab_size()) +
+                                             " tokens; raise it or pass --no-tokenizer"));
     }
     cfg->eos_token_id = *(*tok)->TokenId(tokenizer::kImEnd);
   }
@@ -127,8 +133,8 @@ int RunModelInit(const Args& args) {
   Status st = model::SaveCheckpoint(p.Get("out"), *cfg, params, opt);
   if (!st.ok()) return Fail(st);
   const int64_t n = model::CountParams(params);
-  std::cout << p.Get("out") << ": " << n << " parameters (" << cfg->num_layers << " layers: "
-            << LayerPattern(*cfg) << "), " << dtype << ", " << dialect << " dialect"
+  std::cout << p.Get("out") << ": " << n << " parameters (" << cfg->num_layers
+            << " layers: " << LayerPattern(*cfg) << "), " << dtype << ", " << dialect << " dialect"
             << (opt.tokenizer_json.empty() ? "" : ", embedded tokenizer") << "\n";
   return 0;
 }
@@ -162,23 +168,26 @@ int RunModelInfo(const Args& args) {
   o << "checkpoint   " << dir << " (" << c.dialect << " dialect)\n";
   o << "vocab        " << c.vocab_size << "\n";
   o << "hidden       " << c.hidden_size << "\n";
-  o << "layers       " << c.num_layers << ": " << LayerPattern(c) << "  (L = lightning, S = softmax)\n";
+  o << "layers       " << c.num_layers << ": " << LayerPattern(c)
+    << "  (L = lightning, S = softmax)\n";
   for (int64_t i = 0; i < c.num_layers; ++i) {
     o << "  layer " << i << "  "
-      << (c.layer_types[i] == model::LayerType::kLightning ? "lightning attention" : "softmax attention")
+      << (c.layer_types[i] == model::LayerType::kLightning ? "lightning attention"
+                                                           : "softmax attention")
       << "\n";
   }
-  o << "attention    heads " << c.num_heads << " × dim " << c.head_dim << ", kv heads " << c.num_kv_heads
-    << ", rotary dim " << c.rotary_dim << ", rope theta " << c.rope_theta << "\n";
-  o << "moe          experts " << c.num_experts << ", top-" << c.experts_per_token << ", intermediate "
-    << c.intermediate_size << "\n";
+  o << "attention    heads " << c.num_heads << " × dim " << c.head_dim << ", kv heads "
+    << c.num_kv_heads << ", rotary dim " << c.rotary_dim << ", rope theta " << c.rope_theta << "\n";
+  o << "moe          experts " << c.num_experts << ", top-" << c.experts_per_token
+    << ", intermediate " << c.intermediate_size << "\n";
   o << "residual     postnorm " << (c.postnorm ? "true" : "false") << ", alpha/beta lightning "
     << c.lightning_alpha << "/" << c.lightning_beta << ", softmax " << c.softmax_alpha << "/"
     << c.softmax_beta << ", mlp " << c.mlp_alpha << "/" << c.mlp_beta << "\n";
   o << "parameters   " << total << " (active per token " << active << ")\n";
   o << "memory       fp32 " << Human(4.0 * static_cast<double>(total)) << ", bf16 "
     << Human(2.0 * static_cast<double>(total)) << "\n";
-  o << "stored       " << weights->files().size() << " file(s), " << Human(static_cast<double>(stored_bytes)) << ",";
+  o << "stored       " << weights->files().size() << " file(s), "
+    << Human(static_cast<double>(stored_bytes)) << ",";
   for (const auto& [dt, count] : stored) o << " " << count << " " << dt;
   o << " tensors\n";
   const fs::path tok = fs::path(dir) / "tokenizer.json";

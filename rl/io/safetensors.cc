@@ -14,7 +14,8 @@ namespace {
 using json = nlohmann::json;
 
 // F32 tensors are copied as bytes: the file is little-endian, so must the host be.
-static_assert(std::endian::native == std::endian::little, "safetensors I/O assumes a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "safetensors I/O assumes a little-endian host");
 
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;  // the reference implementation's limit
 constexpr int64_t kMaxNumel = int64_t{1} << 50;
@@ -92,8 +93,9 @@ Status SafetensorsReader::ParseHeader() {
     std::string dt = v["dtype"].get<std::string>();
     auto parsed = ParseDType(dt);
     if (!parsed) {
-      return tbad(IsKnownNonFloatDType(dt) ? "unsupported dtype " + dt + " (only F32, BF16, F16 and F64 are loaded)"
-                                           : "unknown dtype '" + dt + "'");
+      return tbad(IsKnownNonFloatDType(dt)
+                      ? "unsupported dtype " + dt + " (only F32, BF16, F16 and F64 are loaded)"
+                      : "unknown dtype '" + dt + "'");
     }
     e.dtype = *parsed;
     if (!v["shape"].is_array()) return tbad("shape must be an array");
@@ -207,7 +209,8 @@ Status WriteSafetensors(const std::string& path, std::span<const TensorToWrite> 
   std::set<std::string> names;
   for (const auto& t : tensors) {
     if (t.name == "__metadata__" || !names.insert(t.name).second) {
-      return absl::InvalidArgumentError(path + ": duplicate or reserved tensor name '" + t.name + "'");
+      return absl::InvalidArgumentError(path + ": duplicate or reserved tensor name '" + t.name +
+                                        "'");
     }
     int64_t n = 1;
     for (int64_t d : t.shape) n *= d;
@@ -225,7 +228,8 @@ Status WriteSafetensors(const std::string& path, std::span<const TensorToWrite> 
   uint64_t offset = 0;
   for (const auto* t : order) {
     uint64_t bytes = TensorBytes(static_cast<int64_t>(t->data.size()), dtype);
-    header[t->name] = {{"dtype", DTypeName(dtype)}, {"shape", t->shape},
+    header[t->name] = {{"dtype", DTypeName(dtype)},
+                       {"shape", t->shape},
                        {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
@@ -251,7 +255,8 @@ Status WriteSafetensors(const std::string& path, std::span<const TensorToWrite> 
           buf[2 * i] = static_cast<uint8_t>(h & 0xff);
           buf[2 * i + 1] = static_cast<uint8_t>(h >> 8);
         }
-        out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
+        out.write(reinterpret_cast<const char*>(buf.data()),
+                  static_cast<std::streamsize>(buf.size()));
       }
     }
     out.flush();

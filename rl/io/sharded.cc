@@ -126,7 +126,8 @@ Status WriteCheckpointWeights(const std::string& dir, std::span<const TensorToWr
   json index = {{"metadata", {{"total_size", total}}}, {"weight_map", json::object()}};
   for (size_t i = 0; i < shards.size(); ++i) {
     std::string name = ShardName(i, shards.size());
-    RL_RETURN_IF_ERROR(WriteSafetensors((fs::path(dir) / name).string(), shards[i], dtype, metadata));
+    RL_RETURN_IF_ERROR(
+        WriteSafetensors((fs::path(dir) / name).string(), shards[i], dtype, metadata));
     for (const auto& t : shards[i]) index["weight_map"][t.name] = name;
   }
   const std::string tmp = index_path.string() + ".tmp";

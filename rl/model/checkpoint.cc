@@ -59,8 +59,8 @@ Status SplitFused(const std::string& file, const std::string& name, const std::v
                   const std::vector<std::pair<std::string, int64_t>>& parts,  // suffix, rows
                   int64_t layer, ParamMap& out) {
   if (shape != want) {
-    return absl::InvalidArgumentError(file + ": tensor '" + name + "' has shape " + ShapeString(shape) +
-                                      ", expected " + ShapeString(want));
+    return absl::InvalidArgumentError(file + ": tensor '" + name + "' has shape " +
+                                      ShapeString(shape) + ", expected " + ShapeString(want));
   }
   const int64_t E = want[0], R = want[1], C = want[2];
   for (int64_t e = 0; e < E; ++e) {
@@ -70,9 +70,11 @@ Status SplitFused(const std::string& file, const std::string& name, const std::v
       t.shape = {rows, C};
       const float* src = data.data() + (e * R + row) * C;
       t.data.assign(src, src + rows * C);
-      const std::string target = LayerPrefix(layer) + "block_sparse_moe.experts." + std::to_string(e) + "." + suffix;
+      const std::string target =
+          LayerPrefix(layer) + "block_sparse_moe.experts." + std::to_string(e) + "." + suffix;
       if (!out.emplace(target, std::move(t)).second) {
-        return absl::InvalidArgumentError(file + ": tensor '" + target + "' appears in both weight layouts");
+        return absl::InvalidArgumentError(file + ": tensor '" + target +
+                                          "' appears in both weight layouts");
       }
       row += rows;
     }
@@ -105,11 +107,13 @@ StatusOr<Checkpoint> LoadCheckpoint(const std::string& dir) {
     if (in_layer && IsIgnoredBuffer(rest)) continue;
     if (name == "lm_head.weight" && c.tie_word_embeddings) continue;
     if (in_layer && layer >= c.num_layers) {
-      return absl::InvalidArgumentError(file + ": tensor '" + name + "' is for layer " + std::to_string(layer) +
-                                        " but the config has " + std::to_string(c.num_layers) + " layers");
+      return absl::InvalidArgumentError(file + ": tensor '" + name + "' is for layer " +
+                                        std::to_string(layer) + " but the config has " +
+                                        std::to_string(c.num_layers) + " layers");
     }
     std::string target = name;
-    if (in_layer && rest == "mlp.gate.weight") target = LayerPrefix(layer) + "block_sparse_moe.gate.weight";
+    if (in_layer && rest == "mlp.gate.weight")
+      target = LayerPrefix(layer) + "block_sparse_moe.gate.weight";
     if (in_layer && (rest == "mlp.experts.gate_up_proj" || rest == "mlp.experts.down_proj")) {
       RL_RETURN_IF_ERROR(loc.reader->ReadFloat(*loc.entry, data));
       if (rest == "mlp.experts.gate_up_proj") {
@@ -119,16 +123,18 @@ StatusOr<Checkpoint> LoadCheckpoint(const std::string& dir) {
         // down_proj [E, C, I]: each expert's slice is w2 [C, I] as is.
         std::vector<int64_t> want = {E, C, I};
         if (shape != want) {
-          return absl::InvalidArgumentError(file + ": tensor '" + name + "' has shape " + ShapeString(shape) +
-                                            ", expected " + ShapeString(want));
+          return absl::InvalidArgumentError(file + ": tensor '" + name + "' has shape " +
+                                            ShapeString(shape) + ", expected " + ShapeString(want));
         }
         for (int64_t e = 0; e < E; ++e) {
           Tensor t;
           t.shape = {C, I};
           t.data.assign(data.begin() + e * C * I, data.begin() + (e + 1) * C * I);
-          const std::string target = LayerPrefix(layer) + "block_sparse_moe.experts." + std::to_string(e) + ".w2.weight";
+          const std::string target =
+              LayerPrefix(layer) + "block_sparse_moe.experts." + std::to_string(e) + ".w2.weight";
           if (!ck.params.emplace(target, std::move(t)).second) {
-            return absl::InvalidArgumentError(file + ": tensor '" + target + "' appears in both weight layouts");
+            return absl::InvalidArgumentError(file + ": tensor '" + target +
+                                              "' appears in both weight layouts");
           }
         }
       }
@@ -140,11 +146,13 @@ StatusOr<Checkpoint> LoadCheckpoint(const std::string& dir) {
                                         "' (not part of this architecture)");
     }
     if (shape != it->second) {
-      return absl::InvalidArgumentError(file + ": tensor '" + name + "' has shape " + ShapeString(shape) +
-                                        ", config.json implies " + ShapeString(it->second));
+      return absl::InvalidArgumentError(file + ": tensor '" + name + "' has shape " +
+                                        ShapeString(shape) + ", config.json implies " +
+                                        ShapeString(it->second));
     }
     if (ck.params.count(target)) {
-      return absl::InvalidArgumentError(file + ": tensor '" + target + "' appears in both weight layouts");
+      return absl::InvalidArgumentError(file + ": tensor '" + target +
+                                        "' appears in both weight layouts");
     }
     RL_RETURN_IF_ERROR(loc.reader->ReadFloat(*loc.entry, data));
     ck.params[target] = Tensor{shape, std::move(data)};

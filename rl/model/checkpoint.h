@@ -34,10 +34,10 @@ struct Checkpoint {
 };
 
 struct SaveOptions {
-  io::DType dtype = io::DType::kF32;     // F32 or BF16
-  std::optional<WeightLayout> layout;    // default: kFused for the transformers dialect
-  uint64_t max_shard_bytes = 0;          // 0 = one model.safetensors
-  std::string tokenizer_json;            // written as tokenizer.json when not empty
+  io::DType dtype = io::DType::kF32;   // F32 or BF16
+  std::optional<WeightLayout> layout;  // default: kFused for the transformers dialect
+  uint64_t max_shard_bytes = 0;        // 0 = one model.safetensors
+  std::string tokenizer_json;          // written as tokenizer.json when not empty
 };
 
 StatusOr<Checkpoint> LoadCheckpoint(const std::string& dir);

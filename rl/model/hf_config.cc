@@ -89,7 +89,8 @@ Status ParseCommon(const Keys& k, ModelConfig& c) {
   if (k.Has("sliding_window")) return k.Error("sliding_window", "is not supported (must be null)");
   int64_t shared;
   RL_GET(shared, k.Int("shared_intermediate_size", int64_t{0}));
-  if (shared != 0) return k.Error("shared_intermediate_size", "> 0 (a shared expert) is not supported");
+  if (shared != 0)
+    return k.Error("shared_intermediate_size", "> 0 (a shared expert) is not supported");
   c.lightning_norm_eps = 1e-6;
   return absl::OkStatus();
 }
@@ -100,12 +101,14 @@ Status ParseOriginal(const Keys& k, ModelConfig& c) {
   if (!list.is_array()) return k.Error("attn_type_list", "must be a list of 0/1");
   if (static_cast<int64_t>(list.size()) != c.num_layers) {
     return k.Error("attn_type_list", "has " + std::to_string(list.size()) +
-                                         " entries but num_hidden_layers is " + std::to_string(c.num_layers));
+                                         " entries but num_hidden_layers is " +
+                                         std::to_string(c.num_layers));
   }
   c.layer_types.clear();
   for (size_t i = 0; i < list.size(); ++i) {
     if (!list[i].is_number_integer() || (list[i] != 0 && list[i] != 1)) {
-      return k.Error("attn_type_list", "[" + std::to_string(i) + "] must be 0 (lightning) or 1 (softmax), got " +
+      return k.Error("attn_type_list", "[" + std::to_string(i) +
+                                           "] must be 0 (lightning) or 1 (softmax), got " +
                                            list[i].dump());
     }
     c.layer_types.push_back(list[i] == 0 ? LayerType::kLightning : LayerType::kSoftmax);
@@ -130,7 +133,8 @@ Status ParseTransformers(const Keys& k, ModelConfig& c) {
     if (!list.is_array()) return k.Error("layer_types", "must be a list of strings");
     if (static_cast<int64_t>(list.size()) != c.num_layers) {
       return k.Error("layer_types", "has " + std::to_string(list.size()) +
-                                        " entries but num_hidden_layers is " + std::to_string(c.num_layers));
+                                        " entries but num_hidden_layers is " +
+                                        std::to_string(c.num_layers));
     }
     for (size_t i = 0; i < list.size(); ++i) {
       if (list[i] == "linear_attention") {
@@ -138,9 +142,10 @@ Status ParseTransformers(const Keys& k, ModelConfig& c) {
       } else if (list[i] == "full_attention") {
         c.layer_types.push_back(LayerType::kSoftmax);
       } else {
-        return k.Error("layer_types", "[" + std::to_string(i) +
-                                          "] must be \"linear_attention\" or \"full_attention\", got " +
-                                          list[i].dump());
+        return k.Error("layer_types",
+                       "[" + std::to_string(i) +
+                           "] must be \"linear_attention\" or \"full_attention\", got " +
+                           list[i].dump());
       }
     }
   } else {
@@ -157,7 +162,8 @@ Status ParseTransformers(const Keys& k, ModelConfig& c) {
     if (!rp.is_object()) return k.Error("rope_parameters", "must be an object");
     Keys rk(rp, "config.json: rope_parameters");
     if (rp.contains("rope_type") && rp["rope_type"] != "default") {
-      return k.Error("rope_parameters", "rope_type " + rp["rope_type"].dump() + " is not supported (only default)");
+      return k.Error("rope_parameters",
+                     "rope_type " + rp["rope_type"].dump() + " is not supported (only default)");
     }
     RL_GET(theta, rk.Double("rope_theta", theta));
     RL_GET(factor, rk.Double("partial_rotary_factor", factor));
@@ -165,7 +171,8 @@ Status ParseTransformers(const Keys& k, ModelConfig& c) {
   c.rope_theta = theta;
   double rd = factor * static_cast<double>(c.head_dim);
   if (factor <= 0 || factor > 1 || std::fabs(rd - std::round(rd)) > 1e-9) {
-    return k.Error("partial_rotary_factor", "× head_dim must be a whole number of dims, got " + std::to_string(rd));
+    return k.Error("partial_rotary_factor",
+                   "× head_dim must be a whole number of dims, got " + std::to_string(rd));
   }
   c.rotary_dim = static_cast<int64_t>(std::llround(rd));
   RL_GET(c.lightning_alpha, k.Double("linear_attn_alpha_factor", 1.0));
@@ -191,13 +198,14 @@ StatusOr<ModelConfig> ParseHfConfig(std::string_view text, std::string_view file
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(std::string(file) + ": not valid JSON: " + e.what());
   }
-  if (!j.is_object()) return absl::InvalidArgumentError(std::string(file) + ": must be a JSON object");
+  if (!j.is_object())
+    return absl::InvalidArgumentError(std::string(file) + ": must be a JSON object");
   Keys k(j, file);
   ModelConfig c;
   RL_RETURN_IF_ERROR(ParseCommon(k, c));
   const bool has_original = k.Has("attn_type_list");
-  const bool is_transformers = k.Has("layer_types") ||
-                               (k.Has("model_type") && k.At("model_type") == "minimax");
+  const bool is_transformers =
+      k.Has("layer_types") || (k.Has("model_type") && k.At("model_type") == "minimax");
   if (has_original && k.Has("layer_types")) {
     return k.Error("layer_types", "and attn_type_list are both present; keep one dialect");
   }
@@ -206,12 +214,14 @@ StatusOr<ModelConfig> ParseHfConfig(std::string_view text, std::string_view file
   } else if (is_transformers) {
     RL_RETURN_IF_ERROR(ParseTransformers(k, c));
   } else {
-    return absl::InvalidArgumentError(std::string(file) +
-                                      ": missing the layer pattern: neither 'attn_type_list' (original) "
-                                      "nor 'layer_types' (transformers) is present");
+    return absl::InvalidArgumentError(
+        std::string(file) +
+        ": missing the layer pattern: neither 'attn_type_list' (original) "
+        "nor 'layer_types' (transformers) is present");
   }
   Status st = c.Validate();
-  if (!st.ok()) return absl::InvalidArgumentError(std::string(file) + ": " + std::string(st.message()));
+  if (!st.ok())
+    return absl::InvalidArgumentError(std::string(file) + ": " + std::string(st.message()));
   return c;
 }
 
@@ -239,12 +249,14 @@ StatusOr<std::string> HfConfigToJson(const ModelConfig& c) {
   } else {
     if (!c.postnorm) {
       return absl::InvalidArgumentError(
-          "model config: the transformers dialect cannot express postnorm = false; save as original");
+          "model config: the transformers dialect cannot express postnorm = false; save as "
+          "original");
     }
     j["architectures"] = {"MiniMaxForCausalLM"};
     j["model_type"] = "minimax";
     json types = json::array();
-    for (auto t : c.layer_types) types.push_back(t == LayerType::kLightning ? "linear_attention" : "full_attention");
+    for (auto t : c.layer_types)
+      types.push_back(t == LayerType::kLightning ? "linear_attention" : "full_attention");
     j["layer_types"] = types;
   }
   j["vocab_size"] = c.vocab_size;
@@ -275,8 +287,8 @@ StatusOr<std::string> HfConfigToJson(const ModelConfig& c) {
     j["layernorm_mlp_beta"] = c.mlp_beta;
   } else {
     const double factor = static_cast<double>(c.rotary_dim) / static_cast<double>(c.head_dim);
-    j["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", c.rope_theta},
-                            {"partial_rotary_factor", factor}};
+    j["rope_parameters"] = {
+        {"rope_type", "default"}, {"rope_theta", c.rope_theta}, {"partial_rotary_factor", factor}};
     j["full_attn_alpha_factor"] = c.softmax_alpha;
     j["full_attn_beta_factor"] = c.softmax_beta;
     j["linear_attn_alpha_factor"] = c.lightning_alpha;
@@ -309,7 +321,8 @@ StatusOr<ModelConfig> ModelConfigFromArch(const config::ArchSection& a) {
     } else if (t == "full_attention") {
       c.layer_types.push_back(LayerType::kSoftmax);
     } else {
-      return absl::InvalidArgumentError("model.arch.layer_types[" + std::to_string(i) + "]: unknown type '" + t + "'");
+      return absl::InvalidArgumentError("model.arch.layer_types[" + std::to_string(i) +
+                                        "]: unknown type '" + t + "'");
     }
   }
   c.num_heads = a.num_heads;

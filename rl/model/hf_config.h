@@ -19,7 +19,8 @@
 namespace rl::model {
 
 // `file` only labels errors. The result is Validate()d.
-StatusOr<ModelConfig> ParseHfConfig(std::string_view json_text, std::string_view file = "config.json");
+StatusOr<ModelConfig> ParseHfConfig(std::string_view json_text,
+                                    std::string_view file = "config.json");
 StatusOr<ModelConfig> LoadHfConfig(const std::string& path);
 
 // config.json text in config.dialect ("original" or "transformers"). InvalidArgument when the

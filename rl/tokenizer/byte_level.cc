@@ -83,11 +83,15 @@ size_t ValidUtf8Length(std::string_view s, size_t i) {
 uint32_t DecodeUtf8(std::string_view s, size_t i, size_t len) {
   const auto u = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(s[k])); };
   switch (len) {
-    case 1: return u(i);
-    case 2: return ((u(i) & 0x1f) << 6) | (u(i + 1) & 0x3f);
-    case 3: return ((u(i) & 0x0f) << 12) | ((u(i + 1) & 0x3f) << 6) | (u(i + 2) & 0x3f);
+    case 1:
+      return u(i);
+    case 2:
+      return ((u(i) & 0x1f) << 6) | (u(i + 1) & 0x3f);
+    case 3:
+      return ((u(i) & 0x0f) << 12) | ((u(i + 1) & 0x3f) << 6) | (u(i + 2) & 0x3f);
     default:
-      return ((u(i) & 0x07) << 18) | ((u(i + 1) & 0x3f) << 12) | ((u(i + 2) & 0x3f) << 6) | (u(i + 3) & 0x3f);
+      return ((u(i) & 0x07) << 18) | ((u(i + 1) & 0x3f) << 12) | ((u(i + 2) & 0x3f) << 6) |
+             (u(i + 3) & 0x3f);
   }
 }
 

@@ -12,14 +12,14 @@ std::string DefaultTokenizerJson() {
   using ojson = nlohmann::ordered_json;
   // Merges in rank order, as raw text pairs; each result becomes a vocabulary entry.
   static const std::vector<std::pair<const char*, const char*>> kMerges = {
-      {" ", "t"}, {" ", "a"}, {"h", "e"}, {"i", "n"}, {"t", "h"}, {"e", "r"}, {"r", "e"},
-      {"o", "n"}, {" t", "he"}, {"a", "n"}, {"e", "n"}, {"a", "t"}, {"o", "r"}, {" ", "s"},
-      {" ", "w"}, {" ", "o"}, {"i", "s"}, {"n", "d"}, {"i", "t"}, {"e", "s"}, {" ", "c"},
-      {" ", "b"}, {"in", "g"}, {" ", "f"}, {" ", "i"}, {"e", "d"}, {" ", "p"}, {" ", "m"},
-      {"a", "r"}, {"o", "u"}, {" a", "nd"}, {" ", "="}, {" ", "+"}, {" ", "-"},
-      {" ", "*"}, {"\n", "\n"}, {" ", " "}, {" i", "s"}, {" w", "h"}, {"a", "l"}, {"l", "e"},
+      {" ", "t"},   {" ", "a"},   {"h", "e"},   {"i", "n"},  {"t", "h"}, {"e", "r"}, {"r", "e"},
+      {"o", "n"},   {" t", "he"}, {"a", "n"},   {"e", "n"},  {"a", "t"}, {"o", "r"}, {" ", "s"},
+      {" ", "w"},   {" ", "o"},   {"i", "s"},   {"n", "d"},  {"i", "t"}, {"e", "s"}, {" ", "c"},
+      {" ", "b"},   {"in", "g"},  {" ", "f"},   {" ", "i"},  {"e", "d"}, {" ", "p"}, {" ", "m"},
+      {"a", "r"},   {"o", "u"},   {" a", "nd"}, {" ", "="},  {" ", "+"}, {" ", "-"}, {" ", "*"},
+      {"\n", "\n"}, {" ", " "},   {" i", "s"},  {" w", "h"}, {"a", "l"}, {"l", "e"},
   };
-  static const std::vector<const char*> kSpecials = {kEndOfText, kImStart, kImEnd,
+  static const std::vector<const char*> kSpecials = {kEndOfText, kImStart,    kImEnd,
                                                      kThinkOpen, kThinkClose, kPad};
   ojson vocab = ojson::object();
   int id = 0;
@@ -36,8 +36,13 @@ std::string DefaultTokenizerJson() {
   }
   ojson added = ojson::array();
   for (const char* s : kSpecials) {
-    added.push_back({{"id", id++}, {"content", s}, {"single_word", false}, {"lstrip", false},
-                     {"rstrip", false}, {"normalized", false}, {"special", true}});
+    added.push_back({{"id", id++},
+                     {"content", s},
+                     {"single_word", false},
+                     {"lstrip", false},
+                     {"rstrip", false},
+                     {"normalized", false},
+                     {"special", true}});
   }
   ojson j;
   j["version"] = "1.0";
@@ -45,15 +50,25 @@ std::string DefaultTokenizerJson() {
   j["padding"] = nullptr;
   j["added_tokens"] = added;
   j["normalizer"] = nullptr;
-  j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
+  j["pre_tokenizer"] = {{"type", "ByteLevel"},
+                        {"add_prefix_space", false},
+                        {"trim_offsets", true},
                         {"use_regex", true}};
   j["post_processor"] = nullptr;
-  j["decoder"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true},
+  j["decoder"] = {{"type", "ByteLevel"},
+                  {"add_prefix_space", true},
+                  {"trim_offsets", true},
                   {"use_regex", true}};
-  j["model"] = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr},
-                {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr},
-                {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},
-                {"vocab", vocab}, {"merges", merges}};
+  j["model"] = {{"type", "BPE"},
+                {"dropout", nullptr},
+                {"unk_token", nullptr},
+                {"continuing_subword_prefix", nullptr},
+                {"end_of_word_suffix", nullptr},
+                {"fuse_unk", false},
+                {"byte_fallback", false},
+                {"ignore_merges", false},
+                {"vocab", vocab},
+                {"merges", merges}};
   return j.dump(1) + "\n";
 }
 

@@ -11,7 +11,9 @@ namespace rl::tokenizer {
 
 using json = nlohmann::json;
 
-void Regex::Deleter::operator()(void* code) const { pcre2_code_free(static_cast<pcre2_code*>(code)); }
+void Regex::Deleter::operator()(void* code) const {
+  pcre2_code_free(static_cast<pcre2_code*>(code));
+}
 
 StatusOr<Regex> Regex::Compile(std::string_view pattern, bool literal) {
   int err = 0;
@@ -66,7 +68,8 @@ Status PreTokenizer::AddSpec(const json& spec, const std::string& where) {
       return absl::InvalidArgumentError(where + ": Sequence needs a 'pretokenizers' list");
     }
     for (size_t i = 0; i < spec["pretokenizers"].size(); ++i) {
-      RL_RETURN_IF_ERROR(AddSpec(spec["pretokenizers"][i], where + ".pretokenizers[" + std::to_string(i) + "]"));
+      RL_RETURN_IF_ERROR(
+          AddSpec(spec["pretokenizers"][i], where + ".pretokenizers[" + std::to_string(i) + "]"));
     }
     return absl::OkStatus();
   }
@@ -91,7 +94,8 @@ Status PreTokenizer::AddSpec(const json& spec, const std::string& where) {
       text = pat["String"].get<std::string>();
       literal = true;
     } else {
-      return absl::InvalidArgumentError(where + ".pattern: must be {\"Regex\": …} or {\"String\": …}");
+      return absl::InvalidArgumentError(where +
+                                        ".pattern: must be {\"Regex\": …} or {\"String\": …}");
     }
     if (spec.value("invert", false)) {
       return absl::InvalidArgumentError(where + ": Split with invert = true is not supported");
@@ -107,7 +111,8 @@ Status PreTokenizer::AddSpec(const json& spec, const std::string& where) {
                                         "' is not supported (Isolated or Removed)");
     }
     auto r = Regex::Compile(text, literal);
-    if (!r.ok()) return absl::InvalidArgumentError(where + ".pattern: " + std::string(r.status().message()));
+    if (!r.ok())
+      return absl::InvalidArgumentError(where + ".pattern: " + std::string(r.status().message()));
     steps_.push_back({kind, std::make_shared<const Regex>(std::move(*r))});
     return absl::OkStatus();
   }

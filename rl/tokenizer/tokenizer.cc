@@ -19,7 +19,8 @@ uint64_t PairKey(int32_t a, int32_t b) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view json_text, std::string_view file) {
+StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view json_text,
+                                                         std::string_view file) {
   std::unique_ptr<Tokenizer> t(new Tokenizer());
   RL_RETURN_IF_ERROR(t->Build(json_text, std::string(file)));
   return t;
@@ -44,17 +45,22 @@ Status Tokenizer::Build(std::string_view json_text, const std::string& file) {
   if (!j.is_object()) return bad("must be a JSON object");
   if (!j.contains("model") || !j["model"].is_object()) return bad("missing the 'model' object");
   const json& m = j["model"];
-  if (m.contains("type") && m["type"] != "BPE") return bad("model.type " + m["type"].dump() + " is not supported (BPE)");
-  if (!m.contains("vocab") || !m["vocab"].is_object()) return bad("model.vocab must be an object {token: id}");
+  if (m.contains("type") && m["type"] != "BPE")
+    return bad("model.type " + m["type"].dump() + " is not supported (BPE)");
+  if (!m.contains("vocab") || !m["vocab"].is_object())
+    return bad("model.vocab must be an object {token: id}");
   if (!m.contains("merges") || !m["merges"].is_array()) return bad("model.merges must be a list");
   for (const char* k : {"continuing_subword_prefix", "end_of_word_suffix"}) {
-    if (m.contains(k) && !m[k].is_null() && m[k] != "") return bad(std::string("model.") + k + " is not supported");
+    if (m.contains(k) && !m[k].is_null() && m[k] != "")
+      return bad(std::string("model.") + k + " is not supported");
   }
   if (m.contains("dropout") && !m["dropout"].is_null()) return bad("model.dropout must be null");
-  if (m.value("byte_fallback", false)) return bad("model.byte_fallback is not supported (byte-level BPE needs none)");
+  if (m.value("byte_fallback", false))
+    return bad("model.byte_fallback is not supported (byte-level BPE needs none)");
   ignore_merges_ = m.value("ignore_merges", false);
   if (j.contains("normalizer") && !j["normalizer"].is_null()) {
-    return bad("normalizer " + j["normalizer"].value("type", std::string("?")) + " is not supported (null only)");
+    return bad("normalizer " + j["normalizer"].value("type", std::string("?")) +
+               " is not supported (null only)");
   }
   if (j.contains("decoder") && !j["decoder"].is_null()) {
     const json& d = j["decoder"];
@@ -67,7 +73,8 @@ Status Tokenizer::Build(std::string_view json_text, const std::string& file) {
 
   int64_t max_id = -1;
   for (auto it = m["vocab"].begin(); it != m["vocab"].end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 || it.value().get<int64_t>() > (1 << 30)) {
+    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
+        it.value().get<int64_t>() > (1 << 30)) {
       return bad("model.vocab['" + it.key() + "'] must be a non-negative integer id");
     }
     vocab_[it.key()] = it.value().get<int32_t>();
@@ -79,14 +86,16 @@ Status Tokenizer::Build(std::string_view json_text, const std::string& file) {
     for (size_t i = 0; i < j["added_tokens"].size(); ++i) {
       const json& a = j["added_tokens"][i];
       const std::string where = "added_tokens[" + std::to_string(i) + "]";
-      if (!a.is_object() || !a.contains("id") || !a["id"].is_number_integer() || a["id"].get<int64_t>() < 0 ||
-          a["id"].get<int64_t>() > (1 << 30) || !a.contains("content") || !a["content"].is_string()) {
+      if (!a.is_object() || !a.contains("id") || !a["id"].is_number_integer() ||
+          a["id"].get<int64_t>() < 0 || a["id"].get<int64_t>() > (1 << 30) ||
+          !a.contains("content") || !a["content"].is_string()) {
         return bad(where + ": needs an integer 'id' >= 0 and a string 'content'");
       }
       Added t{a["content"].get<std::string>(), a["id"].get<int32_t>(), a.value("special", false)};
       if (t.content.empty()) return bad(where + ": empty content");
       for (const char* k : {"lstrip", "rstrip", "single_word"}) {
-        if (a.value(k, false)) return bad(where + " ('" + t.content + "'): " + k + " = true is not supported");
+        if (a.value(k, false))
+          return bad(where + " ('" + t.content + "'): " + k + " = true is not supported");
       }
       max_id = std::max<int64_t>(max_id, t.id);
       added.push_back(std::move(t));
@@ -98,13 +107,16 @@ Status Tokenizer::Build(std::string_view json_text, const std::string& file) {
   is_special_.assign(id_to_token_.size(), 0);
   std::vector<uint8_t> used(id_to_token_.size(), 0);
   for (const auto& [tok, id] : vocab_) {
-    if (used[id]) return bad("model.vocab: id " + std::to_string(id) + " is used twice ('" + id_to_token_[id] + "', '" + tok + "')");
+    if (used[id])
+      return bad("model.vocab: id " + std::to_string(id) + " is used twice ('" + id_to_token_[id] +
+                 "', '" + tok + "')");
     used[id] = 1;
     id_to_token_[id] = tok;
   }
   for (const auto& a : added) {
     if (used[a.id] && !(id_to_token_[a.id] == a.content && !is_added_[a.id])) {
-      return bad("added token '" + a.content + "' reuses id " + std::to_string(a.id) + " of '" + id_to_token_[a.id] + "'");
+      return bad("added token '" + a.content + "' reuses id " + std::to_string(a.id) + " of '" +
+                 id_to_token_[a.id] + "'");
     }
     used[a.id] = 1;
     id_to_token_[a.id] = a.content;
@@ -118,7 +130,8 @@ Status Tokenizer::Build(std::string_view json_text, const std::string& file) {
     if (it == vocab_.end()) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02x", b);
-      return bad(std::string("model.vocab lacks the byte-level symbol of byte ") + hex + " ('" + sym + "')");
+      return bad(std::string("model.vocab lacks the byte-level symbol of byte ") + hex + " ('" +
+                 sym + "')");
     }
     byte_id_[b] = it->second;
   }
@@ -129,8 +142,10 @@ Status Tokenizer::Build(std::string_view json_text, const std::string& file) {
     if (mm.is_string()) {
       const std::string s = mm.get<std::string>();
       size_t sp = s.find(' ');
-      if (sp == std::string::npos || sp == 0 || sp + 1 >= s.size() || s.find(' ', sp + 1) != std::string::npos) {
-        return bad("model.merges[" + std::to_string(r) + "] '" + s + "' must be two symbols separated by one space");
+      if (sp == std::string::npos || sp == 0 || sp + 1 >= s.size() ||
+          s.find(' ', sp + 1) != std::string::npos) {
+        return bad("model.merges[" + std::to_string(r) + "] '" + s +
+                   "' must be two symbols separated by one space");
       }
       a = s.substr(0, sp);
       b = s.substr(sp + 1);
@@ -143,14 +158,18 @@ Status Tokenizer::Build(std::string_view json_text, const std::string& file) {
     auto ia = vocab_.find(a), ib = vocab_.find(b), ic = vocab_.find(a + b);
     if (ia == vocab_.end() || ib == vocab_.end() || ic == vocab_.end()) {
       return bad("model.merges[" + std::to_string(r) + "] ('" + a + "', '" + b + "'): " +
-                 (ia == vocab_.end() ? "'" + a + "'" : ib == vocab_.end() ? "'" + b + "'" : "'" + a + b + "'") +
+                 (ia == vocab_.end()   ? "'" + a + "'"
+                  : ib == vocab_.end() ? "'" + b + "'"
+                                       : "'" + a + b + "'") +
                  " is not in the vocabulary");
     }
-    merges_.emplace(PairKey(ia->second, ib->second), Merge{static_cast<int32_t>(r), ic->second});  // first wins
+    merges_.emplace(PairKey(ia->second, ib->second),
+                    Merge{static_cast<int32_t>(r), ic->second});  // first wins
   }
   added_ = std::move(added);
-  std::stable_sort(added_.begin(), added_.end(),
-                   [](const Added& x, const Added& y) { return x.content.size() > y.content.size(); });
+  std::stable_sort(added_.begin(), added_.end(), [](const Added& x, const Added& y) {
+    return x.content.size() > y.content.size();
+  });
   return absl::OkStatus();
 }
 

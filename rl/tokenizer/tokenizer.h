@@ -66,7 +66,7 @@ class Tokenizer {
   std::vector<uint8_t> is_added_, is_special_;
   std::unordered_map<uint64_t, Merge> merges_;  // (left id << 32 | right id) → merge
   int32_t byte_id_[256] = {};
-  std::vector<Added> added_;                    // longest content first
+  std::vector<Added> added_;  // longest content first
   bool ignore_merges_ = false;
   std::optional<PreTokenizer> pre_;
 };

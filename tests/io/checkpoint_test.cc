@@ -39,7 +39,8 @@ void ExpectBitIdentical(const ParamMap& a, const ParamMap& b) {
     ASSERT_EQ(t.shape, it->second.shape) << name;
     ASSERT_EQ(t.data.size(), it->second.data.size()) << name;
     for (size_t i = 0; i < t.data.size(); ++i) {
-      ASSERT_EQ(std::bit_cast<uint32_t>(t.data[i]), std::bit_cast<uint32_t>(it->second.data[i])) << name << " " << i;
+      ASSERT_EQ(std::bit_cast<uint32_t>(t.data[i]), std::bit_cast<uint32_t>(it->second.data[i]))
+          << name << " " << i;
     }
   }
 }
@@ -73,13 +74,16 @@ TEST(Checkpoint, FusedLayoutMatchesTransformersNamesAndRoundTrips) {
   const auto* gu = w->Find("model.layers.1.mlp.experts.gate_up_proj");
   ASSERT_NE(gu, nullptr);
   EXPECT_EQ(gu->entry->shape, (std::vector<int64_t>{3, 12, 8}));
-  EXPECT_EQ(w->Find("model.layers.1.mlp.experts.down_proj")->entry->shape, (std::vector<int64_t>{3, 8, 6}));
+  EXPECT_EQ(w->Find("model.layers.1.mlp.experts.down_proj")->entry->shape,
+            (std::vector<int64_t>{3, 8, 6}));
   auto data = w->ReadFloat("model.layers.1.mlp.experts.gate_up_proj");
   ASSERT_TRUE(data.ok());
   const int64_t I = 6, C = 8;
   for (int64_t e = 0; e < 3; ++e) {
-    const auto& w1 = p.at("model.layers.1.block_sparse_moe.experts." + std::to_string(e) + ".w1.weight").data;
-    const auto& w3 = p.at("model.layers.1.block_sparse_moe.experts." + std::to_string(e) + ".w3.weight").data;
+    const auto& w1 =
+        p.at("model.layers.1.block_sparse_moe.experts." + std::to_string(e) + ".w1.weight").data;
+    const auto& w3 =
+        p.at("model.layers.1.block_sparse_moe.experts." + std::to_string(e) + ".w3.weight").data;
     for (int64_t r = 0; r < 2 * I; ++r) {
       for (int64_t k = 0; k < C; ++k) {
         float want = r < I ? w1[r * C + k] : w3[(r - I) * C + k];
@@ -134,7 +138,8 @@ TEST(Checkpoint, TiedEmbeddingsAndIgnoredBuffers) {
   EXPECT_EQ(w->Find("lm_head.weight"), nullptr);
   // A file that also stores lm_head (tied) and the decay buffers transformers persists.
   std::vector<io::TensorToWrite> ts;
-  std::vector<std::vector<float>> extra = {std::vector<float>(50 * 8, 0.5f), std::vector<float>(2, 1.0f)};
+  std::vector<std::vector<float>> extra = {std::vector<float>(50 * 8, 0.5f),
+                                           std::vector<float>(2, 1.0f)};
   for (const auto& [n, loc] : w->tensors()) {
     auto data = w->ReadFloat(n);
     extra.push_back(*data);
@@ -155,7 +160,8 @@ TEST(Checkpoint, TiedEmbeddingsAndIgnoredBuffers) {
   ASSERT_TRUE(io::WriteCheckpointWeights(root + "/b", ts, io::DType::kF32).ok());
   auto both = LoadCheckpoint(root + "/b");
   ASSERT_FALSE(both.ok());
-  EXPECT_NE(both.status().message().find("appears in both weight layouts"), std::string::npos) << both.status();
+  EXPECT_NE(both.status().message().find("appears in both weight layouts"), std::string::npos)
+      << both.status();
 }
 
 TEST(Checkpoint, BadWeightsNameTheTensor) {
@@ -175,7 +181,9 @@ TEST(Checkpoint, BadWeightsNameTheTensor) {
     write(dir, q);
     auto ck = LoadCheckpoint(dir);
     ASSERT_FALSE(ck.ok());
-    EXPECT_NE(ck.status().message().find("model.layers.1.self_attn.k_proj.weight"), std::string::npos) << ck.status();
+    EXPECT_NE(ck.status().message().find("model.layers.1.self_attn.k_proj.weight"),
+              std::string::npos)
+        << ck.status();
   }
   {
     std::string dir = TempDir() + "/shape";
@@ -184,7 +192,8 @@ TEST(Checkpoint, BadWeightsNameTheTensor) {
     write(dir, q);
     auto ck = LoadCheckpoint(dir);
     ASSERT_FALSE(ck.ok());
-    EXPECT_NE(ck.status().message().find("'model.norm.weight' has shape [7]"), std::string::npos) << ck.status();
+    EXPECT_NE(ck.status().message().find("'model.norm.weight' has shape [7]"), std::string::npos)
+        << ck.status();
   }
   {
     std::string dir = TempDir() + "/extra";
@@ -193,15 +202,18 @@ TEST(Checkpoint, BadWeightsNameTheTensor) {
     write(dir, q);
     auto ck = LoadCheckpoint(dir);
     ASSERT_FALSE(ck.ok());
-    EXPECT_NE(ck.status().message().find("unexpected tensor 'model.layers.0.self_attn.q_proj.weight'"),
-              std::string::npos) << ck.status();
+    EXPECT_NE(
+        ck.status().message().find("unexpected tensor 'model.layers.0.self_attn.q_proj.weight'"),
+        std::string::npos)
+        << ck.status();
   }
   {
     std::string dir = TempDir() + "/fusedshape";
     ParamMap q = p;
     for (int e = 0; e < 3; ++e) {
       for (const char* w : {"w1", "w2", "w3"}) {
-        q.erase("model.layers.0.block_sparse_moe.experts." + std::to_string(e) + "." + w + ".weight");
+        q.erase("model.layers.0.block_sparse_moe.experts." + std::to_string(e) + "." + w +
+                ".weight");
       }
     }
     q["model.layers.0.mlp.experts.gate_up_proj"] = Tensor{{3, 6, 8}, std::vector<float>(144)};
@@ -209,7 +221,8 @@ TEST(Checkpoint, BadWeightsNameTheTensor) {
     auto ck = LoadCheckpoint(dir);
     ASSERT_FALSE(ck.ok());
     EXPECT_NE(ck.status().message().find("gate_up_proj' has shape [3, 6, 8], expected [3, 12, 8]"),
-              std::string::npos) << ck.status();
+              std::string::npos)
+        << ck.status();
   }
   EXPECT_EQ(LoadCheckpoint(TempDir() + "/nothing").status().code(), absl::StatusCode::kNotFound);
   // Saving refuses params that do not match the config.

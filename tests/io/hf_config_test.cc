@@ -15,31 +15,61 @@ json PublishedOriginal() {
   json types = json::array();
   for (int i = 0; i < 80; ++i) types.push_back((i + 1) % 8 == 0 ? 1 : 0);
   const double a = 3.5565588200778455;
-  return json{{"architectures", {"MiniMaxM1ForCausalLM"}}, {"attn_type_list", types},
-              {"bos_token_id", nullptr}, {"eos_token_id", nullptr}, {"head_dim", 128},
-              {"hidden_act", "silu"}, {"hidden_size", 6144}, {"intermediate_size", 9216},
-              {"layernorm_full_attention_alpha", a}, {"layernorm_full_attention_beta", 1.0},
-              {"layernorm_linear_attention_alpha", a}, {"layernorm_linear_attention_beta", 1.0},
-              {"layernorm_mlp_alpha", a}, {"layernorm_mlp_beta", 1.0},
-              {"max_position_embeddings", 10240000}, {"model_type", "minimax_m1"},
-              {"num_attention_heads", 64}, {"num_experts_per_tok", 2}, {"num_hidden_layers", 80},
-              {"num_key_value_heads", 8}, {"num_local_experts", 32}, {"postnorm", true},
-              {"rms_norm_eps", 1e-05}, {"rope_theta", 10000000}, {"rotary_dim", 64},
-              {"router_aux_loss_coef", 0.001}, {"shared_intermediate_size", 0},
-              {"sliding_window", nullptr}, {"tie_word_embeddings", false}, {"vocab_size", 200064}};
+  return json{{"architectures", {"MiniMaxM1ForCausalLM"}},
+              {"attn_type_list", types},
+              {"bos_token_id", nullptr},
+              {"eos_token_id", nullptr},
+              {"head_dim", 128},
+              {"hidden_act", "silu"},
+              {"hidden_size", 6144},
+              {"intermediate_size", 9216},
+              {"layernorm_full_attention_alpha", a},
+              {"layernorm_full_attention_beta", 1.0},
+              {"layernorm_linear_attention_alpha", a},
+              {"layernorm_linear_attention_beta", 1.0},
+              {"layernorm_mlp_alpha", a},
+              {"layernorm_mlp_beta", 1.0},
+              {"max_position_embeddings", 10240000},
+              {"model_type", "minimax_m1"},
+              {"num_attention_heads", 64},
+              {"num_experts_per_tok", 2},
+              {"num_hidden_layers", 80},
+              {"num_key_value_heads", 8},
+              {"num_local_experts", 32},
+              {"postnorm", true},
+              {"rms_norm_eps", 1e-05},
+              {"rope_theta", 10000000},
+              {"rotary_dim", 64},
+              {"router_aux_loss_coef", 0.001},
+              {"shared_intermediate_size", 0},
+              {"sliding_window", nullptr},
+              {"tie_word_embeddings", false},
+              {"vocab_size", 200064}};
 }
 
 json SmallTransformers() {
-  return json{{"model_type", "minimax"}, {"vocab_size", 300}, {"hidden_size", 64},
-              {"intermediate_size", 96}, {"num_hidden_layers", 3}, {"num_attention_heads", 4},
-              {"num_key_value_heads", 2}, {"head_dim", 16}, {"num_local_experts", 4},
+  return json{{"model_type", "minimax"},
+              {"vocab_size", 300},
+              {"hidden_size", 64},
+              {"intermediate_size", 96},
+              {"num_hidden_layers", 3},
+              {"num_attention_heads", 4},
+              {"num_key_value_heads", 2},
+              {"head_dim", 16},
+              {"num_local_experts", 4},
               {"num_experts_per_tok", 2},
               {"layer_types", {"linear_attention", "full_attention", "linear_attention"}},
-              {"rope_parameters", {{"rope_type", "default"}, {"rope_theta", 5e5}, {"partial_rotary_factor", 0.5}}},
-              {"full_attn_alpha_factor", 2.0}, {"full_attn_beta_factor", 0.5},
-              {"linear_attn_alpha_factor", 3.0}, {"linear_attn_beta_factor", 0.25},
-              {"mlp_alpha_factor", 4.0}, {"mlp_beta_factor", 0.125}, {"eos_token_id", {7, 8}},
-              {"bos_token_id", 1}, {"rms_norm_eps", 1e-6}};
+              {"rope_parameters",
+               {{"rope_type", "default"}, {"rope_theta", 5e5}, {"partial_rotary_factor", 0.5}}},
+              {"full_attn_alpha_factor", 2.0},
+              {"full_attn_beta_factor", 0.5},
+              {"linear_attn_alpha_factor", 3.0},
+              {"linear_attn_beta_factor", 0.25},
+              {"mlp_alpha_factor", 4.0},
+              {"mlp_beta_factor", 0.125},
+              {"eos_token_id", {7, 8}},
+              {"bos_token_id", 1},
+              {"rms_norm_eps", 1e-6}};
 }
 
 void ExpectSameConfig(const ModelConfig& a, const ModelConfig& b) {
@@ -188,7 +218,8 @@ TEST(HfConfig, ErrorsNameTheKey) {
   }
   std::vector<std::pair<std::function<void(json&)>, const char*>> tcases = {
       {[](json& j) { j["layer_types"][1] = "mamba"; }, "'layer_types' [1]"},
-      {[](json& j) { j["rope_parameters"]["partial_rotary_factor"] = 0.3; }, "partial_rotary_factor"},
+      {[](json& j) { j["rope_parameters"]["partial_rotary_factor"] = 0.3; },
+       "partial_rotary_factor"},
       {[](json& j) { j["rope_parameters"]["rope_type"] = "yarn"; }, "rope_type"},
       {[](json& j) { j["rope_parameters"] = 3; }, "'rope_parameters' must be an object"},
   };

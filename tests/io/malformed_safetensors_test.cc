@@ -35,27 +35,35 @@ TEST(MalformedSafetensors, EachCaseFailsWithNamedError) {
       {"not_object", RawSafetensors("[1,2]", ""), absl::StatusCode::kInvalidArgument, "object"},
       {"missing_dtype", RawSafetensors(Hdr(R"({"shape":[2],"data_offsets":[0,8]})"), d8),
        absl::StatusCode::kInvalidArgument, "'dtype'"},
-      {"unknown_dtype", RawSafetensors(Hdr(R"({"dtype":"Q7","shape":[2],"data_offsets":[0,8]})"), d8),
+      {"unknown_dtype",
+       RawSafetensors(Hdr(R"({"dtype":"Q7","shape":[2],"data_offsets":[0,8]})"), d8),
        absl::StatusCode::kInvalidArgument, "unknown dtype 'Q7'"},
       {"int_dtype", RawSafetensors(Hdr(R"({"dtype":"I64","shape":[1],"data_offsets":[0,8]})"), d8),
        absl::StatusCode::kInvalidArgument, "unsupported dtype I64"},
-      {"offset_past_end", RawSafetensors(Hdr(R"({"dtype":"F32","shape":[4],"data_offsets":[0,16]})"), d8),
+      {"offset_past_end",
+       RawSafetensors(Hdr(R"({"dtype":"F32","shape":[4],"data_offsets":[0,16]})"), d8),
        absl::StatusCode::kDataLoss, "run past the data buffer"},
-      {"begin_gt_end", RawSafetensors(Hdr(R"({"dtype":"F32","shape":[0],"data_offsets":[8,4]})"), d8),
+      {"begin_gt_end",
+       RawSafetensors(Hdr(R"({"dtype":"F32","shape":[0],"data_offsets":[8,4]})"), d8),
        absl::StatusCode::kInvalidArgument, "begin > end"},
-      {"size_mismatch", RawSafetensors(Hdr(R"({"dtype":"F32","shape":[3],"data_offsets":[0,8]})"), d8),
+      {"size_mismatch",
+       RawSafetensors(Hdr(R"({"dtype":"F32","shape":[3],"data_offsets":[0,8]})"), d8),
        absl::StatusCode::kInvalidArgument, "needs 12 bytes"},
-      {"bf16_size_mismatch", RawSafetensors(Hdr(R"({"dtype":"BF16","shape":[2,2],"data_offsets":[0,4]})"), d8),
+      {"bf16_size_mismatch",
+       RawSafetensors(Hdr(R"({"dtype":"BF16","shape":[2,2],"data_offsets":[0,4]})"), d8),
        absl::StatusCode::kInvalidArgument, "needs 8 bytes"},
-      {"negative_shape", RawSafetensors(Hdr(R"({"dtype":"F32","shape":[-1],"data_offsets":[0,4]})"), d8),
+      {"negative_shape",
+       RawSafetensors(Hdr(R"({"dtype":"F32","shape":[-1],"data_offsets":[0,4]})"), d8),
        absl::StatusCode::kInvalidArgument, "non-negative"},
-      {"negative_offset", RawSafetensors(Hdr(R"({"dtype":"F32","shape":[1],"data_offsets":[-4,0]})"), d8),
+      {"negative_offset",
+       RawSafetensors(Hdr(R"({"dtype":"F32","shape":[1],"data_offsets":[-4,0]})"), d8),
        absl::StatusCode::kInvalidArgument, "data_offsets"},
       {"bad_offsets", RawSafetensors(Hdr(R"({"dtype":"F32","shape":[1],"data_offsets":[0]})"), d8),
        absl::StatusCode::kInvalidArgument, "data_offsets"},
       {"overlap",
        RawSafetensors(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                      R"("u":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", d8),
+                      R"("u":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                      d8),
        absl::StatusCode::kInvalidArgument, "overlapping"},
       {"bad_metadata", RawSafetensors(R"({"__metadata__":{"a":1}})", ""),
        absl::StatusCode::kInvalidArgument, "__metadata__"},
@@ -110,7 +118,8 @@ TEST(MalformedSafetensors, RandomCorruptionsNeverCrash) {
     const int flips = 1 + static_cast<int>(rng() % 4);
     for (int f = 0; f < flips; ++f) {
       // Mostly in the length prefix and the JSON header, where the parsing is.
-      size_t pos = rng() % 4 ? rng() % std::min<size_t>(bytes.size(), 8 + 200) : rng() % bytes.size();
+      size_t pos =
+          rng() % 4 ? rng() % std::min<size_t>(bytes.size(), 8 + 200) : rng() % bytes.size();
       bytes[pos] = static_cast<char>(rng() & 0xff);
     }
     if (rng() % 5 == 0) bytes.resize(rng() % bytes.size());

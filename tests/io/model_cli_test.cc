@@ -32,7 +32,8 @@ struct Result {
 
 // stderr_too = false drops stderr (generate prints its speed there).
 Result RunRl(const std::string& args, bool stderr_too = true) {
-  std::string cmd = std::string(RL_BINARY_DIR) + "/bin/rl " + args + (stderr_too ? " 2>&1" : " 2>/dev/null");
+  std::string cmd =
+      std::string(RL_BINARY_DIR) + "/bin/rl " + args + (stderr_too ? " 2>&1" : " 2>/dev/null");
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf;
@@ -57,7 +58,8 @@ TEST(ModelCli, InitWritesSeededDefaultModelAndInfoDescribesIt) {
   for (const auto& [name, t] : want) {
     const auto& got = ck->params.at(name).data;
     ASSERT_EQ(got.size(), t.data.size()) << name;
-    for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(t.data[i]));
+    for (size_t i = 0; i < got.size(); ++i)
+      ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(t.data[i]));
   }
   ASSERT_FALSE(ck->tokenizer_json.empty());
   auto tok = tokenizer::Tokenizer::FromJson(ck->tokenizer_json);
@@ -66,9 +68,11 @@ TEST(ModelCli, InitWritesSeededDefaultModelAndInfoDescribesIt) {
   Result info = RunRl("model info " + dir);
   ASSERT_EQ(info.code, 0) << info.out;
   EXPECT_NE(info.out.find("layers       4: L L L S"), std::string::npos) << info.out;
-  EXPECT_NE(info.out.find("parameters   " + std::to_string(CountParams(want))), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("parameters   " + std::to_string(CountParams(want))), std::string::npos)
+      << info.out;
   char mem[64];
-  std::snprintf(mem, sizeof mem, "fp32 %.2f MiB", 4.0 * static_cast<double>(CountParams(want)) / (1 << 20));
+  std::snprintf(mem, sizeof mem, "fp32 %.2f MiB",
+                4.0 * static_cast<double>(CountParams(want)) / (1 << 20));
   EXPECT_NE(info.out.find(mem), std::string::npos) << info.out;
   // An arch-only YAML with an error reports file:line:column and the key.
   std::ofstream(root + "/a.yaml") << "hidden_size: 64\nnum_layres: 2\n";
@@ -78,7 +82,8 @@ TEST(ModelCli, InitWritesSeededDefaultModelAndInfoDescribesIt) {
 }
 
 // Greedy generation by the library: prefill, then argmax / decode step.
-std::vector<int32_t> LibraryGreedy(const std::string& dir, const std::vector<int32_t>& prompt, int n) {
+std::vector<int32_t> LibraryGreedy(const std::string& dir, const std::vector<int32_t>& prompt,
+                                   int n) {
   auto ck = LoadCheckpoint(dir);
   EXPECT_TRUE(ck.ok());
   auto tok = tokenizer::Tokenizer::FromJson(ck->tokenizer_json);
@@ -107,7 +112,8 @@ std::vector<int32_t> LibraryGreedy(const std::string& dir, const std::vector<int
 TEST(ModelCli, GenerateGreedyMatchesLibraryAndSamplingIsSeeded) {
   std::string dir = TempDir() + "/m";
   ASSERT_EQ(RunRl("model init --out " + dir + " --seed 9").code, 0);
-  const std::string flags = " --model " + dir + " --prompt 'the cat' --max-tokens 12 --ignore-eos --threads 1";
+  const std::string flags =
+      " --model " + dir + " --prompt 'the cat' --max-tokens 12 --ignore-eos --threads 1";
   Result greedy = RunRl("generate" + flags + " --temperature 0", false);
   ASSERT_EQ(greedy.code, 0) << greedy.out;
   auto ck = LoadCheckpoint(dir);
@@ -127,8 +133,10 @@ TEST(ModelCli, ScoreMatchesPrefillLogits) {
   std::string dir = root + "/m";
   ASSERT_EQ(RunRl("model init --out " + dir + " --seed 2").code, 0);
   std::string in = root + "/in.jsonl";
-  std::ofstream(in) << "{\"tokens\":[5,80,300,1,44]}\n{\"text\":\"hi there\"}\n\n{\"tokens\":[9]}\n";
-  Result r = RunRl("score --model " + dir + " --jsonl " + in + " --threads 1 --temperature 0.8", false);
+  std::ofstream(in)
+      << "{\"tokens\":[5,80,300,1,44]}\n{\"text\":\"hi there\"}\n\n{\"tokens\":[9]}\n";
+  Result r =
+      RunRl("score --model " + dir + " --jsonl " + in + " --threads 1 --temperature 0.8", false);
   ASSERT_EQ(r.code, 0) << r.out;
   auto ck = LoadCheckpoint(dir);
   auto m = Model::Create(ck->config, ck->params, 1);

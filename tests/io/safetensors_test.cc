@@ -20,8 +20,15 @@ using testing::WriteBytes;
 uint32_t Bits(float f) { return std::bit_cast<uint32_t>(f); }
 
 std::vector<float> SpecialAndRandom(size_t n, uint32_t seed) {
-  std::vector<float> v = {0.0f, -0.0f, 1.0f, -1.5f, INFINITY, -INFINITY,
-                          std::numeric_limits<float>::denorm_min(), 3.0e38f, 1e-40f,
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          1.0f,
+                          -1.5f,
+                          INFINITY,
+                          -INFINITY,
+                          std::numeric_limits<float>::denorm_min(),
+                          3.0e38f,
+                          1e-40f,
                           std::numeric_limits<float>::quiet_NaN()};
   std::mt19937 rng(seed);
   while (v.size() < n) v.push_back(std::bit_cast<float>(static_cast<uint32_t>(rng())));
@@ -76,7 +83,8 @@ TEST(Safetensors, F32SaveLoadIsBitIdentical) {
   auto a = SpecialAndRandom(6 * 7, 1);
   auto b = SpecialAndRandom(5, 2);
   std::vector<float> empty;
-  std::vector<TensorToWrite> ts = {{"a.weight", {6, 7}, a}, {"b", {5}, b}, {"empty", {0, 3}, empty}};
+  std::vector<TensorToWrite> ts = {
+      {"a.weight", {6, 7}, a}, {"b", {5}, b}, {"empty", {0, 3}, empty}};
   ASSERT_TRUE(WriteSafetensors(dir + "/x.safetensors", ts, DType::kF32, {{"format", "pt"}}).ok());
   auto r = SafetensorsReader::Open(dir + "/x.safetensors");
   ASSERT_TRUE(r.ok()) << r.status();
@@ -122,7 +130,10 @@ TEST(Safetensors, ReadsHandWrittenFileWithAllFloatDtypes) {
   std::string dir = TempDir();
   // F32 [2] = {1, -2}; BF16 [1] = 0x3fc0 (1.5); F16 [1] = 0x3800 (0.5); F64 [1] = 0.25.
   std::string data;
-  auto put32 = [&](float f) { uint32_t b = Bits(f); for (int i = 0; i < 4; ++i) data += char(b >> (8 * i)); };
+  auto put32 = [&](float f) {
+    uint32_t b = Bits(f);
+    for (int i = 0; i < 4; ++i) data += char(b >> (8 * i));
+  };
   put32(1.0f);
   put32(-2.0f);
   data += std::string("\xc0\x3f", 2);

@@ -13,9 +13,9 @@ namespace rl::io::testing {
 
 inline std::string TempDir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::filesystem::path p = std::filesystem::temp_directory_path() /
-                            ("rl_io_test_" + std::to_string(::getpid()) + "_" +
-                             info->test_suite_name() + "_" + info->name());
+  std::filesystem::path p =
+      std::filesystem::temp_directory_path() / ("rl_io_test_" + std::to_string(::getpid()) + "_" +
+                                                info->test_suite_name() + "_" + info->name());
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p.string();

@@ -14,8 +14,9 @@ namespace {
 
 // Naive reference of the truncated sampling distribution, in double, by full sorting.
 std::vector<double> ReferenceDistribution(const std::vector<float>& z, const SamplerOptions& p) {
-  const int n = p.vocab_limit > 0 ? std::min<int>(static_cast<int>(z.size()), static_cast<int>(p.vocab_limit))
-                                   : static_cast<int>(z.size());
+  const int n = p.vocab_limit > 0
+                    ? std::min<int>(static_cast<int>(z.size()), static_cast<int>(p.vocab_limit))
+                    : static_cast<int>(z.size());
   std::vector<double> prob(z.size(), 0.0);
   double mx = -INFINITY;
   for (int i = 0; i < n; ++i) mx = std::max(mx, z[i] / p.temperature);
@@ -103,7 +104,8 @@ TEST(Sampling, ExactLogProbsHandComputed) {
   // Ties in greedy go to the lowest id.
   auto t = s.Sample(std::vector<float>{0.5f, 4.0f, 4.0f}, {0.0, 1.0, 0, 0.0, 0}, rng);
   EXPECT_EQ(t->token, 1);
-  EXPECT_NEAR(FullLogProb(z, 2.0, 0, 0), 0.5 - std::log(std::exp(0.5) + std::exp(1.0) + std::exp(1.5)), 1e-12);
+  EXPECT_NEAR(FullLogProb(z, 2.0, 0, 0),
+              0.5 - std::log(std::exp(0.5) + std::exp(1.0) + std::exp(1.5)), 1e-12);
 }
 
 TEST(Sampling, VocabLimitMasksIdsAndTheSoftmax) {

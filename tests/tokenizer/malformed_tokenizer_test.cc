@@ -25,7 +25,10 @@ TEST(MalformedTokenizer, EachCaseNamesTheField) {
       {[](json& j) { j["model"]["vocab"]["Ġthe"] = -3; }, "model.vocab['Ġthe']"},
       {[](json& j) { j["model"]["merges"] = 5; }, "model.merges"},
       {[](json& j) { j["model"]["merges"][2] = "hexx"; }, "model.merges[2]"},
-      {[](json& j) { j["model"]["merges"][3] = json::array({"i", "zz"}); }, "'zz' is not in the vocabulary"},
+      {[](json& j) {
+         j["model"]["merges"][3] = json::array({"i", "zz"});
+       },
+       "'zz' is not in the vocabulary"},
       {[](json& j) { j["model"]["merges"].push_back("q z"); }, "'qz' is not in the vocabulary"},
       {[](json& j) { j["model"]["vocab"].erase("Ġ"); }, "byte 0x20"},
       {[](json& j) { j["model"]["vocab"]["A"] = 66; }, "id 66 is used twice"},
@@ -34,18 +37,32 @@ TEST(MalformedTokenizer, EachCaseNamesTheField) {
       {[](json& j) { j["added_tokens"][0]["lstrip"] = true; }, "lstrip"},
       {[](json& j) { j["added_tokens"][1].erase("id"); }, "added_tokens[1]"},
       {[](json& j) { j["added_tokens"][1]["id"] = 65; }, "reuses id 65"},
-      {[](json& j) { j["normalizer"] = {{"type", "NFC"}}; }, "normalizer NFC"},
-      {[](json& j) { j["decoder"] = {{"type", "WordPiece"}}; }, "decoder"},
-      {[](json& j) { j["pre_tokenizer"] = {{"type", "Whitespace"}}; }, "pre_tokenizer: pre-tokenizer type 'Whitespace'"},
       {[](json& j) {
-         j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}}, {"behavior", "Isolated"}};
+         j["normalizer"] = {{"type", "NFC"}};
+       },
+       "normalizer NFC"},
+      {[](json& j) {
+         j["decoder"] = {{"type", "WordPiece"}};
+       },
+       "decoder"},
+      {[](json& j) {
+         j["pre_tokenizer"] = {{"type", "Whitespace"}};
+       },
+       "pre_tokenizer: pre-tokenizer type 'Whitespace'"},
+      {[](json& j) {
+         j["pre_tokenizer"] = {
+             {"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}}, {"behavior", "Isolated"}};
        },
        "pre_tokenizer.pattern: regex '(unclosed'"},
       {[](json& j) {
-         j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "a"}}}, {"behavior", "Contiguous"}};
+         j["pre_tokenizer"] = {
+             {"type", "Split"}, {"pattern", {{"Regex", "a"}}}, {"behavior", "Contiguous"}};
        },
        "behavior: 'Contiguous'"},
-      {[](json& j) { j["pre_tokenizer"] = {{"type", "Sequence"}}; }, "pretokenizers"},
+      {[](json& j) {
+         j["pre_tokenizer"] = {{"type", "Sequence"}};
+       },
+       "pretokenizers"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     json j = base;
@@ -60,7 +77,8 @@ TEST(MalformedTokenizer, EachCaseNamesTheField) {
   for (const char* text : {"", "{", "[]", "null", "{\"model\": 3}"}) {
     EXPECT_FALSE(Tokenizer::FromJson(text).ok()) << text;
   }
-  EXPECT_EQ(Tokenizer::Load("/nonexistent/tokenizer.json").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Tokenizer::Load("/nonexistent/tokenizer.json").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

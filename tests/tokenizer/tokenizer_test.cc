@@ -52,7 +52,8 @@ TEST(PreTokenizer, Gpt2SplitHandComputed) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(Words(*p, "Hello world's 123  x\n"),
             (std::vector<std::string>{"Hello", " world", "'s", " 123", " ", " x", "\n"}));
-  EXPECT_EQ(Words(*p, "héllo мир 你好!?"), (std::vector<std::string>{"héllo", " мир", " 你好", "!?"}));
+  EXPECT_EQ(Words(*p, "héllo мир 你好!?"),
+            (std::vector<std::string>{"héllo", " мир", " 你好", "!?"}));
   auto q = PreTokenizer::FromJson(json{{"type", "ByteLevel"}, {"add_prefix_space", true}}, "t");
   EXPECT_EQ(Words(*q, "hi"), (std::vector<std::string>{" hi"}));
   // Sequence: split digits one by one (Isolated), then the GPT-2 regex without prefix.
@@ -152,8 +153,9 @@ TEST(Tokenizer, RoundTripsArbitraryBytes) {
   auto rnd = Tokenizer::FromJson(RandomBpeJson(9, 40, json{{"type", "ByteLevel"}}).dump());
   ASSERT_TRUE(rnd.ok()) << rnd.status();
   std::mt19937 rng(3);
-  const std::vector<std::string> pieces = {"the ", "and", " ", "\n\n", "é", "你好", "\xff", "\xc0\x80",
-                                           "\xed\xa0\x80", "\xf0\x9f\x98", "12+34=", "<|im_end", "\0"};
+  const std::vector<std::string> pieces = {
+      "the ",         "and",          " ",      "\n\n",     "é", "你好", "\xff", "\xc0\x80",
+      "\xed\xa0\x80", "\xf0\x9f\x98", "12+34=", "<|im_end", "\0"};
   for (int trial = 0; trial < 500; ++trial) {
     std::string s;
     int n = static_cast<int>(rng() % 30);
@@ -177,7 +179,8 @@ TEST(Tokenizer, SpecialTokensMatchedFirst) {
   ASSERT_TRUE(t.ok());
   const int32_t start = *(*t)->TokenId(kImStart), end = *(*t)->TokenId(kImEnd);
   const int32_t think = *(*t)->TokenId(kThinkOpen), unthink = *(*t)->TokenId(kThinkClose);
-  std::string text = "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n<think>x</think>4<|im_end|>";
+  std::string text =
+      "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n<think>x</think>4<|im_end|>";
   auto ids = (*t)->Encode(text);
   EXPECT_EQ(ids.front(), start);
   EXPECT_EQ(ids.back(), end);
