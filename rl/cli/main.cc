@@ -19,6 +19,8 @@ const std::vector<Command>& Commands() {
       {"runs", "list runs found in run directories", RunRuns},
       {"metrics", "print a run's metrics (table, csv or json)", RunMetrics},
       {"samples", "print a run's stored samples", RunSamples},
+      {"sandbox run", "run a command in a fresh sandbox; prints the outcome as JSON",
+       RunSandboxRun},
   };
   return kCommands;
 }
