@@ -4,7 +4,6 @@
 #include "sandbox/child.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -97,6 +96,14 @@ struct Text {
 
 void Check(bool ok, const char* what, const char* arg) {
   if (!ok) Die(what, arg, errno);
+}
+
+// Raw system calls, not glibc's wrappers: those broadcast the change to every thread of the
+// process (setxid), and the threads glibc remembers do not exist in this copy — it would wait
+// for them forever, or on a lock one of them held.
+bool SetGroupsNone() { return syscall(SYS_setgroups, 0, nullptr) == 0; }
+bool SetIds(int uid, int gid) {
+  return syscall(SYS_setresgid, gid, gid, gid) == 0 && syscall(SYS_setresuid, uid, uid, uid) == 0;
 }
 
 // Makes the mount at path read-only/nosuid/nodev, keeping the flags the kernel locked on it.
@@ -226,8 +233,7 @@ void ClearCapabilities() {
     Check(setrlimit(r.resource, &lim) == 0, "setrlimit", nullptr);
   }
   DropBoundingSet();  // needs CAP_SETPCAP, which setresuid may take away
-  Check(setresgid(plan.job_gid, plan.job_gid, plan.job_gid) == 0, "setresgid", nullptr);
-  Check(setresuid(plan.job_uid, plan.job_uid, plan.job_uid) == 0, "setresuid", nullptr);
+  Check(SetIds(plan.job_uid, plan.job_gid), "setresuid", nullptr);
   ClearCapabilities();
   Check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "no_new_privs", nullptr);
   Check(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, plan.seccomp) == 0, "seccomp", nullptr);
@@ -277,9 +283,8 @@ int InitMain(void* arg) {
   char go = 0;
   if (read(kSyncFd, &go, 1) != 1) _exit(kExitSetupFailed);  // the harness gave up
   close(kSyncFd);
-  if (plan.drop_groups) Check(setgroups(0, nullptr) == 0, "setgroups", nullptr);
-  Check(setresgid(0, 0, 0) == 0, "setresgid", "0");
-  Check(setresuid(0, 0, 0) == 0, "setresuid", "0");
+  if (plan.drop_groups) Check(SetGroupsNone(), "setgroups", nullptr);
+  Check(SetIds(0, 0), "setresuid", "0");
   // Not dumpable: the job may not read this process's memory or /proc/1/environ, which still
   // hold the harness's copy.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
