@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -48,10 +49,23 @@ bool IsDir(const std::string& path) {
 
 // Can we create (and remove) a child group under dir?
 bool CanCreateUnder(const std::string& dir) {
-  std::string probe = absl::StrCat(dir, "/rl-sb-probe-", getpid());
+  std::string probe = absl::StrCat(dir, "/rl-sb-", getpid(), "-probe");
   if (mkdir(probe.c_str(), 0755) != 0 && errno != EEXIST) return false;
   rmdir(probe.c_str());
   return true;
+}
+
+// Removes job groups left by harnesses that died mid-job ("rl-sb-<pid>-<n>", pid gone).
+void RemoveStaleGroups(const std::string& parent) {
+  if (parent.empty()) return;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(parent, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("rl-sb-", 0) != 0) continue;
+    const pid_t owner = std::atoi(name.c_str() + 6);
+    if (owner <= 0 || owner == getpid() || kill(owner, 0) == 0 || errno != ESRCH) continue;
+    rmdir(e.path().c_str());  // fails harmlessly if something still lives in it
+  }
 }
 
 Support Detect() {
@@ -100,7 +114,13 @@ Support Detect() {
 }
 
 const Support& GetSupport() {
-  static const Support support = Detect();
+  static const Support support = [] {
+    Support s = Detect();
+    for (const std::string* dir : {&s.memory_parent, &s.pids_parent, &s.cpu_parent}) {
+      RemoveStaleGroups(*dir);
+    }
+    return s;
+  }();
   return support;
 }
 
@@ -182,9 +202,10 @@ JobCgroup::~JobCgroup() {
 
 absl::Status JobCgroup::AddProcess(pid_t pid) {
   const std::string p = std::to_string(pid);
-  for (const std::string* dir : {&memory_dir_, &pids_dir_, &cpu_dir_}) {
+  std::vector<const std::string*> dirs = {&memory_dir_};
+  if (version_ == 1) dirs = {&memory_dir_, &pids_dir_, &cpu_dir_};  // one directory under v2
+  for (const std::string* dir : dirs) {
     if (dir->empty()) continue;
-    if (version_ == 2 && dir != &memory_dir_) break;  // one directory under v2
     if (!WriteText(*dir + "/cgroup.procs", p)) {
       return absl::UnavailableError(absl::StrCat("adding pid ", p, " to ", *dir));
     }
