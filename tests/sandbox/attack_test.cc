@@ -53,14 +53,20 @@ TEST(Attack, ForkLoopHitsTheProcessCap) {
 TEST(Attack, ShellForkBombIsContainedAndCleanedUp) {
   SKIP_WITHOUT_SANDBOX();
   const std::string token = Token("forkbomb");
-  JobSpec spec;
-  spec.argv = {"bash", "-c", "bomb() { bomb | bomb & }; bomb; sleep 2; echo main done", token};
+  // The main process forks once to light the bomb (bash's classic `:(){ :|:& };:`), then
+  // sleeps without forking again, so it never races the bomb for the last process slots.
+  JobSpec spec = Python(
+      "import os, time\n"
+      "if os.fork() == 0:\n"
+      "    os.execvp('bash', ['bash', '-c', 'bomb() { bomb | bomb & }; bomb', '" + token + "'])\n"
+      "time.sleep(2)\n"
+      "print('main done')\n");
   spec.limits.procs = 32;
-  spec.limits.wall_s = 6;
   JobResult r = MustRun(spec);
-  // The main shell finishes (its own sleep never forks); every bomb process dies with it.
   EXPECT_EQ(r.status, Outcome::kOk) << Describe(r);
   EXPECT_EQ(r.stdout_data, "main done\n");
+  EXPECT_NE(r.stderr_data.find("Resource temporarily unavailable"), std::string::npos)
+      << "the bomb never reached the process cap";
   EXPECT_EQ(CountProcessesWithToken(token), 0);
 }
 
