@@ -167,6 +167,13 @@ void RenumberFds(const ChildPlan& plan) {
   if (close_range(8, ~0U, 0) != 0) {
     for (int fd = 8; fd < 65536; ++fd) close(fd);
   }
+  // Nor do the harness's own stdin/stdout/stderr stay open in here.
+  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) _exit(kExitSetupFailed);
+  for (int fd = 0; fd < 3; ++fd) {
+    if (fd != null_fd) dup3(null_fd, fd, 0);
+  }
+  if (null_fd > 2) close(null_fd);
 }
 
 // No capability can come back through execve: empty bounding and ambient sets.

@@ -323,6 +323,30 @@ int main(void) {
             "Seccomp:\t2\n");
 }
 
+TEST(Attack, ThirtyTwoBitSyscallsBypassNothing) {
+  SKIP_WITHOUT_SANDBOX();
+  // The i386 entry point has other syscall numbers (a classic filter bypass): the filter
+  // checks the architecture and kills the process instead.
+  std::string dir = CompileC("int80", R"(
+#include <stdio.h>
+int main(void) {
+  long ret;
+  printf("before\n");
+  fflush(stdout);
+  __asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");  /* i386 getpid */
+  printf("after %ld\n", ret);
+  return 0;
+}
+)");
+  JobSpec spec;
+  spec.argv = {"./prog"};
+  spec.work_dir_source = dir;
+  JobResult r = MustRun(spec);
+  EXPECT_EQ(r.status, Outcome::kSignal) << Describe(r);
+  EXPECT_EQ(r.signal, SIGSYS);
+  EXPECT_EQ(r.stdout_data, "before\n");
+}
+
 TEST(Attack, OutputFloodIsCappedAndTruncated) {
   SKIP_WITHOUT_SANDBOX();
   JobSpec spec = Python(
