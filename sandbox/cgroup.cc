@@ -21,7 +21,7 @@ namespace rl::sandbox::internal {
 namespace {
 
 struct Support {
-  int version = 0;  // 0 none, 1, 2
+  int version = 0;                                     // 0 none, 1, 2
   std::string memory_parent, pids_parent, cpu_parent;  // our own groups
 };
 
@@ -89,8 +89,8 @@ Support Detect() {
     std::string dir = root + (v2_path == "/" ? "" : v2_path);
     std::string subtree;
     ReadText(dir + "/cgroup.subtree_control", &subtree);
-    bool has = subtree.find("memory") != std::string::npos &&
-               subtree.find("pids") != std::string::npos;
+    bool has =
+        subtree.find("memory") != std::string::npos && subtree.find("pids") != std::string::npos;
     if (!has) has = WriteText(dir + "/cgroup.subtree_control", "+memory +pids");
     if (has && CanCreateUnder(dir)) {
       WriteText(dir + "/cgroup.subtree_control", "+cpu");  // optional
@@ -150,8 +150,7 @@ void KillAndRemove(const std::string& dir) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<JobCgroup>> JobCgroup::Create(int64_t memory_bytes,
-                                                            int64_t pids) {
+absl::StatusOr<std::unique_ptr<JobCgroup>> JobCgroup::Create(int64_t memory_bytes, int64_t pids) {
   const Support& s = GetSupport();
   if (s.version == 0) return std::unique_ptr<JobCgroup>();
   static std::atomic<int64_t> counter{0};

@@ -32,7 +32,7 @@ class JobCgroup {
   JobCgroup& operator=(const JobCgroup&) = delete;
 
   absl::Status AddProcess(pid_t pid);
-  int64_t OomKills() const;       // processes the OOM killer killed in this group
+  int64_t OomKills() const;  // processes the OOM killer killed in this group
   int64_t PeakMemoryBytes() const;
 
  private:

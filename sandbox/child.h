@@ -58,12 +58,12 @@ struct StatusRecord {
 struct ChildPlan {
   // Harness-side descriptor numbers of the child's ends; InitMain renumbers them.
   int sync_fd, control_fd, stdin_fd, stdout_fd, stderr_fd;
-  bool drop_groups;         // setgroups(0, NULL): only possible when the harness is root
-  int job_uid, job_gid;     // ids inside the namespace the job runs as
-  const FsOp* ops;          // the mount plan, run in order
+  bool drop_groups;      // setgroups(0, NULL): only possible when the harness is root
+  int job_uid, job_gid;  // ids inside the namespace the job runs as
+  const FsOp* ops;       // the mount plan, run in order
   size_t n_ops;
   const char* hostname;
-  const char* work_dir;     // "/work": the job's cwd and the root of collected files
+  const char* work_dir;  // "/work": the job's cwd and the root of collected files
   char* const* argv;
   char* const* envp;
   const char* const* path_dirs;  // where argv[0] is searched when it has no '/'
@@ -73,7 +73,7 @@ struct ChildPlan {
   const sock_fprog* seccomp;
   const char* const* collect;  // relative paths read back after the job
   size_t n_collect;
-  size_t collect_cap;          // bytes per collected file
+  size_t collect_cap;  // bytes per collected file
 };
 
 // clone() entry point; arg is a ChildPlan*. Never returns normally to the harness.

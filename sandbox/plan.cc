@@ -28,7 +28,10 @@ constexpr int kInodes = 16384;  // per tmpfs: "create a million files" ends here
 
 // Mode for a file of spec.files: scripts and ELF binaries are executable.
 unsigned FileMode(const std::string& content) {
-  if (content.rfind("#!", 0) == 0 || content.rfind("\x7f" "ELF", 0) == 0) return 0755;
+  if (content.rfind("#!", 0) == 0 || content.rfind("\x7f"
+                                                   "ELF",
+                                                   0) == 0)
+    return 0755;
   return 0644;
 }
 
@@ -128,10 +131,10 @@ void AddEtc(PlanBuilder& b, const Identity& id) {
                        id.host_root ? "sandbox:x:1000:1000:sandbox:/work:/bin/sh\n" : "",
                        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"),
           0644);
-  b.Write(b.At("/etc/group"),
-          absl::StrCat("root:x:0:\n", id.host_root ? "sandbox:x:1000:\n" : "",
-                       "nogroup:x:65534:\n"),
-          0644);
+  b.Write(
+      b.At("/etc/group"),
+      absl::StrCat("root:x:0:\n", id.host_root ? "sandbox:x:1000:\n" : "", "nogroup:x:65534:\n"),
+      0644);
   b.Write(b.At("/etc/hosts"), "127.0.0.1 localhost\n::1 localhost\n", 0644);
   b.Write(b.At("/etc/hostname"), "sandbox\n", 0644);
   for (const char* f : {"ld.so.cache", "ld.so.conf"}) {
@@ -200,8 +203,8 @@ absl::Status AddWorkDirSource(PlanBuilder& b, const std::string& source, int64_t
       }
       total += static_cast<int64_t>(content.size());
       if (total > cap_bytes) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "work_dir_source: '", source, "' is larger than limits.disk_mb"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("work_dir_source: '", source, "' is larger than limits.disk_mb"));
       }
       b.Write(dst, content, mode & 0777, /*job_owned=*/true);
     }

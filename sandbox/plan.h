@@ -39,8 +39,8 @@ struct PlanStorage {
 };
 
 struct Identity {
-  bool host_root;    // the harness runs as root: two mapped ids per slot, groups dropped
-  int job_id;        // uid/gid of the job inside the namespace (1000, or 0 when not root)
+  bool host_root;  // the harness runs as root: two mapped ids per slot, groups dropped
+  int job_id;      // uid/gid of the job inside the namespace (1000, or 0 when not root)
 };
 
 // The environment every job gets before spec.extra_env: PATH, HOME, LANG, TMPDIR.

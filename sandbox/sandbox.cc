@@ -189,8 +189,8 @@ void Supervise(pid_t init, const JobSpec& spec, Fd& in_w, Fd& out_r, Fd& err_r, 
     }
     if (killed && now >= grace_end) break;
     auto until = killed ? grace_end : deadline;
-    int timeout_ms = static_cast<int>(
-        std::ceil(std::chrono::duration<double, std::milli>(until - now).count()));
+    int timeout_ms =
+        static_cast<int>(std::ceil(std::chrono::duration<double, std::milli>(until - now).count()));
     pollfd pfds[4];
     Fd* owners[4];
     int n = 0;
@@ -276,8 +276,8 @@ ControlRecords ParseControl(const std::string& data) {
 // Without a memory cgroup, a job that hit RLIMIT_AS fails an allocation; these are the
 // messages the common runtimes print for it.
 bool LooksLikeAllocationFailure(const std::string& err) {
-  for (const char* m : {"MemoryError", "std::bad_alloc", "Cannot allocate memory",
-                        "out of memory", "Out of memory"}) {
+  for (const char* m : {"MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory",
+                        "Out of memory"}) {
     if (err.find(m) != std::string::npos) return true;
   }
   return false;
@@ -303,9 +303,9 @@ void Classify(const JobSpec& spec, const Observed& seen, const ControlRecords& c
   }
   if (!ctl.has_status) {
     if (oom_kills > 0) return set(Outcome::kMemoryLimit, "killed by the OOM killer");
-    return set(Outcome::kInternalError,
-               absl::StrCat("sandbox init ended without a report (wait status ",
-                            seen.wait_status, ")"));
+    return set(
+        Outcome::kInternalError,
+        absl::StrCat("sandbox init ended without a report (wait status ", seen.wait_status, ")"));
   }
   const int sig = r->signal;
   if (sig == SIGXCPU || (sig == SIGKILL && r->cpu_s >= std::ceil(l.cpu_s))) {
@@ -316,15 +316,14 @@ void Classify(const JobSpec& spec, const Observed& seen, const ControlRecords& c
     return set(Outcome::kMemoryLimit, absl::StrCat("memory limit of ", l.memory_mb, " MiB"));
   }
   if (sig == SIGXFSZ) {
-    return set(Outcome::kOutputLimit, absl::StrCat("file size limit of ", l.file_size_mb,
-                                                   " MiB"));
+    return set(Outcome::kOutputLimit, absl::StrCat("file size limit of ", l.file_size_mb, " MiB"));
   }
   if (!memory_by_cgroup && LooksLikeAllocationFailure(r->stderr_data)) {
     return set(Outcome::kMemoryLimit, absl::StrCat("memory limit of ", l.memory_mb, " MiB"));
   }
   if (sig != 0) {
-    return set(Outcome::kSignal, absl::StrCat("killed by signal ", sig, " (", sigabbrev_np(sig)
-                                              ? sigabbrev_np(sig) : "?", ")"));
+    return set(Outcome::kSignal, absl::StrCat("killed by signal ", sig, " (",
+                                              sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", ")"));
   }
   return set(Outcome::kRuntimeError, absl::StrCat("exit code ", r->exit_code));
 }
@@ -335,13 +334,20 @@ double Seconds(const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
 
 const char* OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kOk: return "OK";
-    case Outcome::kRuntimeError: return "RE";
-    case Outcome::kTimeout: return "TO";
-    case Outcome::kMemoryLimit: return "MLE";
-    case Outcome::kOutputLimit: return "OLE";
-    case Outcome::kSignal: return "SG";
-    case Outcome::kInternalError: return "XX";
+    case Outcome::kOk:
+      return "OK";
+    case Outcome::kRuntimeError:
+      return "RE";
+    case Outcome::kTimeout:
+      return "TO";
+    case Outcome::kMemoryLimit:
+      return "MLE";
+    case Outcome::kOutputLimit:
+      return "OLE";
+    case Outcome::kSignal:
+      return "SG";
+    case Outcome::kInternalError:
+      return "XX";
   }
   return "XX";
 }
@@ -353,8 +359,8 @@ absl::StatusOr<JobResult> RunJob(const JobSpec& spec) {
   auto seccomp = internal::JobSeccompProgram();
   if (!seccomp.ok()) return seccomp.status();
 
-  auto cgroup = internal::JobCgroup::Create(spec.limits.memory_mb << 20,
-                                            spec.limits.procs + 1 /* init */);
+  auto cgroup =
+      internal::JobCgroup::Create(spec.limits.memory_mb << 20, spec.limits.procs + 1 /* init */);
   if (!cgroup.ok()) return cgroup.status();
   const bool memory_by_cgroup = *cgroup != nullptr;
 
@@ -363,8 +369,7 @@ absl::StatusOr<JobResult> RunJob(const JobSpec& spec) {
   if (auto st = internal::BuildPlan(spec, id, !memory_by_cgroup, *seccomp, &storage); !st.ok()) {
     return st;
   }
-  auto sync = MakePipe(), ctl = MakePipe(), in = MakePipe(), out = MakePipe(),
-       err = MakePipe();
+  auto sync = MakePipe(), ctl = MakePipe(), in = MakePipe(), out = MakePipe(), err = MakePipe();
   for (auto* p : {&sync, &ctl, &in, &out, &err}) {
     if (!p->ok()) return p->status();
   }
@@ -378,11 +383,11 @@ absl::StatusOr<JobResult> RunJob(const JobSpec& spec) {
   ScopedNoSigpipe no_sigpipe;
   auto stack = std::make_unique<char[]>(kStackBytes);
   const auto start = Clock::now();
-  pid_t init = clone(internal::InitMain, stack.get() + kStackBytes, kNamespaceFlags | SIGCHLD,
-                     &plan);
+  pid_t init =
+      clone(internal::InitMain, stack.get() + kStackBytes, kNamespaceFlags | SIGCHLD, &plan);
   if (init < 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "clone with new user/pid/mount/net/ipc/uts namespaces: ", strerror(errno)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("clone with new user/pid/mount/net/ipc/uts namespaces: ", strerror(errno)));
   }
   for (Fd* f : {&sync->read, &ctl->write, &in->read, &out->write, &err->write}) f->Reset();
 
@@ -426,9 +431,8 @@ absl::Status ProbeSupport() {
     auto r = RunJob(spec);
     if (!r.ok()) return absl::FailedPreconditionError(r.status().message());
     if (r->status != Outcome::kOk) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the sandbox cannot run /bin/sh: ", OutcomeName(r->status), " ",
-                       r->message));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the sandbox cannot run /bin/sh: ", OutcomeName(r->status), " ", r->message));
     }
     return absl::OkStatus();
   }();

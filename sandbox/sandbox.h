@@ -41,8 +41,15 @@ struct Limits {
   int64_t disk_mb = 128;      // size of each tmpfs (/work, /tmp, /dev/shm)
 };
 
-enum class Outcome { kOk, kRuntimeError, kTimeout, kMemoryLimit, kOutputLimit, kSignal,
-                     kInternalError };
+enum class Outcome {
+  kOk,
+  kRuntimeError,
+  kTimeout,
+  kMemoryLimit,
+  kOutputLimit,
+  kSignal,
+  kInternalError
+};
 
 // "OK", "RE", "TO", "MLE", "OLE", "SG", "XX".
 const char* OutcomeName(Outcome outcome);

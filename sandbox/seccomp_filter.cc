@@ -34,8 +34,8 @@ absl::StatusOr<std::vector<sock_filter>> Build() {
     }
   }
   // clone with any namespace flag: one rule per bit (a rule's comparisons are ANDed).
-  const uint64_t kNamespaceFlags[] = {CLONE_NEWNS,  CLONE_NEWUSER, CLONE_NEWPID,
-                                      CLONE_NEWNET, CLONE_NEWIPC,  CLONE_NEWUTS,
+  const uint64_t kNamespaceFlags[] = {CLONE_NEWNS,     CLONE_NEWUSER, CLONE_NEWPID,
+                                      CLONE_NEWNET,    CLONE_NEWIPC,  CLONE_NEWUTS,
                                       CLONE_NEWCGROUP, 0x80 /* CLONE_NEWTIME */};
   for (uint64_t bit : kNamespaceFlags) {
     scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, bit, bit);
@@ -74,6 +74,7 @@ absl::StatusOr<std::vector<sock_filter>> Build() {
 }  // namespace
 
 const std::vector<std::string>& DeniedSyscalls() {
+  // clang-format off
   static const std::vector<std::string> kDenied = {
       "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
       "mount", "umount", "umount2", "mount_setattr", "move_mount", "open_tree", "fsopen",
@@ -85,6 +86,7 @@ const std::vector<std::string>& DeniedSyscalls() {
       "adjtimex", "iopl", "ioperm", "syslog", "vhangup", "userfaultfd", "fanotify_init",
       "io_uring_setup", "io_uring_enter", "io_uring_register", "uselib", "nfsservctl",
       "sethostname", "setdomainname", "_sysctl"};
+  // clang-format on
   return kDenied;
 }
 

@@ -83,8 +83,7 @@ int main(int argc, char** argv) {
   for (int k : {1, 2, 4}) {
     int failures = 0;
     double rate = Pooled(k, jobs, &failures);
-    std::printf("| SandboxPool | %d | %.1f | %.1f | %d |\n", k, rate, 1000.0 * k / rate,
-                failures);
+    std::printf("| SandboxPool | %d | %.1f | %.1f | %d |\n", k, rate, 1000.0 * k / rate, failures);
   }
   return 0;
 }

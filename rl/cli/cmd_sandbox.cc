@@ -4,7 +4,6 @@
 
 #include <iostream>
 #include <iterator>
-
 #include <nlohmann/json.hpp>
 
 #include "rl/cli/command.h"

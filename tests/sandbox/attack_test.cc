@@ -58,7 +58,9 @@ TEST(Attack, ShellForkBombIsContainedAndCleanedUp) {
   JobSpec spec = Python(
       "import os, time\n"
       "if os.fork() == 0:\n"
-      "    os.execvp('bash', ['bash', '-c', 'bomb() { bomb | bomb & }; bomb', '" + token + "'])\n"
+      "    os.execvp('bash', ['bash', '-c', 'bomb() { bomb | bomb & }; bomb', '" +
+      token +
+      "'])\n"
       "time.sleep(2)\n"
       "print('main done')\n");
   spec.limits.procs = 32;
@@ -81,8 +83,9 @@ TEST(Attack, MemoryBombIsMle) {
 
 TEST(Attack, FillingDevShmIsBoundedBySize) {
   SKIP_WITHOUT_SANDBOX();
-  JobSpec spec = Shell("head -c 100000000 /dev/zero > /dev/shm/fill; echo rc=$?; "
-                       "du -k /dev/shm/fill");
+  JobSpec spec = Shell(
+      "head -c 100000000 /dev/zero > /dev/shm/fill; echo rc=$?; "
+      "du -k /dev/shm/fill");
   spec.limits.disk_mb = 8;
   spec.limits.memory_mb = 256;
   JobResult r = MustRun(spec);
@@ -185,7 +188,9 @@ TEST(Attack, HostLoopbackServerIsUnreachable) {
       "import socket, sys\n"
       "for host in ('127.0.0.1', 'localhost', '::1'):\n"
       "    try:\n"
-      "        socket.create_connection((host, " + std::to_string(port) + "), timeout=2)\n"
+      "        socket.create_connection((host, " +
+      std::to_string(port) +
+      "), timeout=2)\n"
       "        print('connected', host)\n"
       "    except OSError as e:\n"
       "        print('refused', host, e.errno)\n"
@@ -207,10 +212,10 @@ TEST(Attack, HostFilesOutsideTheViewAreInvisible) {
   SKIP_WITHOUT_SANDBOX();
   setenv("RL_SANDBOX_TEST_SECRET", "hunter2-the-secret", 1);
   const std::string here = RL_SOURCE_DIR "/tests/sandbox/attack_test.cc";
-  JobSpec spec = Shell(
-      "for f in /etc/shadow /root/.bashrc /proc/1/environ /proc/1/cmdline " + here +
-      " /sys/kernel /home /var/log; do if cat $f >/dev/null 2>&1 || ls $f >/dev/null 2>&1; "
-      "then echo READ $f; else echo no $f; fi; done; cat /proc/*/environ 2>/dev/null");
+  JobSpec spec =
+      Shell("for f in /etc/shadow /root/.bashrc /proc/1/environ /proc/1/cmdline " + here +
+            " /sys/kernel /home /var/log; do if cat $f >/dev/null 2>&1 || ls $f >/dev/null 2>&1; "
+            "then echo READ $f; else echo no $f; fi; done; cat /proc/*/environ 2>/dev/null");
   JobResult r = MustRun(spec);
   unsetenv("RL_SANDBOX_TEST_SECRET");
   EXPECT_EQ(r.status, Outcome::kOk) << Describe(r);
@@ -307,17 +312,18 @@ int main(void) {
   spec.work_dir_source = dir;
   JobResult r = MustRun(spec);
   EXPECT_EQ(r.status, Outcome::kOk) << Describe(r);
-  std::vector<std::string> calls = {"ptrace_attach", "ptrace_traceme", "unshare_user",
-                                    "unshare_net", "mount", "keyctl", "bpf", "perf_event_open",
-                                    "tiocsti"};
+  std::vector<std::string> calls = {"ptrace_attach", "ptrace_traceme",  "unshare_user",
+                                    "unshare_net",   "mount",           "keyctl",
+                                    "bpf",           "perf_event_open", "tiocsti"};
   // Unprivileged harness: the job is uid 0 of its namespace already (with no capabilities).
   if (geteuid() == 0) calls.push_back("setuid0");
   for (const std::string& call : calls) {
-    EXPECT_NE(r.stdout_data.find(call + " refused"), std::string::npos)
-        << call << "\n" << r.stdout_data;
+    EXPECT_NE(r.stdout_data.find(call + " refused"), std::string::npos) << call << "\n"
+                                                                        << r.stdout_data;
   }
-  JobResult status = MustRun(Shell("grep -E '^(NoNewPrivs|Seccomp|CapEff|CapBnd):' "
-                                   "/proc/self/status"));
+  JobResult status =
+      MustRun(Shell("grep -E '^(NoNewPrivs|Seccomp|CapEff|CapBnd):' "
+                    "/proc/self/status"));
   EXPECT_EQ(status.stdout_data,
             "CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n"
             "Seccomp:\t2\n");
@@ -412,10 +418,10 @@ int main(void) {
 
 TEST(Attack, OnlyHarmlessDevicesExist) {
   SKIP_WITHOUT_SANDBOX();
-  JobResult r = MustRun(Shell(
-      "for d in /dev/*; do [ -c $d ] && echo $d; done; "
-      "head -c 16 /dev/urandom | wc -c; head -c 8 /dev/zero | wc -c; echo x > /dev/null; "
-      "ls /dev/kvm /dev/mem /dev/nvidia0 /dev/sda /dev/tty 2>&1 | grep -c 'No such file'"));
+  JobResult r = MustRun(
+      Shell("for d in /dev/*; do [ -c $d ] && echo $d; done; "
+            "head -c 16 /dev/urandom | wc -c; head -c 8 /dev/zero | wc -c; echo x > /dev/null; "
+            "ls /dev/kvm /dev/mem /dev/nvidia0 /dev/sda /dev/tty 2>&1 | grep -c 'No such file'"));
   EXPECT_EQ(r.status, Outcome::kOk) << Describe(r);
   EXPECT_EQ(r.stdout_data, "/dev/null\n/dev/random\n/dev/urandom\n/dev/zero\n16\n8\n5\n");
 }
@@ -467,11 +473,11 @@ TEST(Attack, NothingSurvivesIntoTheNextJob) {
   JobResult r1 = MustRun(first);
   EXPECT_EQ(r1.status, Outcome::kOk) << Describe(r1);
   EXPECT_EQ(r1.stdout_data, "bound\nplanted\n");
-  JobResult r2 = MustRun(Shell(
-      "ls /tmp /work /dev/shm; ipcs -m | grep -c '^0x'; ipcs -q | grep -c '^0x'; "
-      "ps -e -o comm= | sort | tr '\\n' ' '; echo; "
-      "python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); "
-      "s.bind(\"\\0rl-abstract\"); print(\"abstract name free\")'"));
+  JobResult r2 =
+      MustRun(Shell("ls /tmp /work /dev/shm; ipcs -m | grep -c '^0x'; ipcs -q | grep -c '^0x'; "
+                    "ps -e -o comm= | sort | tr '\\n' ' '; echo; "
+                    "python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); "
+                    "s.bind(\"\\0rl-abstract\"); print(\"abstract name free\")'"));
   EXPECT_EQ(r2.status, Outcome::kOk) << Describe(r2);
   EXPECT_EQ(r2.stdout_data.find("marker"), std::string::npos) << r2.stdout_data;
   EXPECT_NE(r2.stdout_data.find("0\n0\n"), std::string::npos) << r2.stdout_data;

@@ -37,9 +37,9 @@ nlohmann::json Json(const Result& r) {
   return j;
 }
 
-#define SKIP_WITHOUT_SANDBOX()                                             \
-  do {                                                                     \
-    absl::Status probe = ::rl::sandbox::ProbeSupport();                    \
+#define SKIP_WITHOUT_SANDBOX()                                              \
+  do {                                                                      \
+    absl::Status probe = ::rl::sandbox::ProbeSupport();                     \
     if (!probe.ok()) GTEST_SKIP() << "kernel refuses: " << probe.message(); \
   } while (0)
 
@@ -65,11 +65,13 @@ TEST(SandboxCli, LimitsInBothSpellingsAndStdin) {
   EXPECT_EQ(cpu["status"], "TO");
   auto mle = Json(RunRl("sandbox run --no-stdin --mem=48 -- python3 -c 'a = bytearray(1 << 30)'"));
   EXPECT_EQ(mle["status"], "MLE");
-  auto procs = Json(RunRl("sandbox run --no-stdin --procs 4 -- python3 -c "
-                          "'import os\nfor i in range(10): os.fork() or os._exit(0)'"));
+  auto procs =
+      Json(RunRl("sandbox run --no-stdin --procs 4 -- python3 -c "
+                 "'import os\nfor i in range(10): os.fork() or os._exit(0)'"));
   EXPECT_EQ(procs["status"], "RE");  // BlockingIOError on the fork past the cap
-  auto ole = Json(RunRl("sandbox run --no-stdin --output 8 -- sh -c "
-                        "'printf \"\\377\\000\"; yes'"));
+  auto ole =
+      Json(RunRl("sandbox run --no-stdin --output 8 -- sh -c "
+                 "'printf \"\\377\\000\"; yes'"));
   EXPECT_EQ(ole["status"], "OLE");
   EXPECT_EQ(ole["truncated"], true);
   EXPECT_EQ(ole["stdout"].get<std::string>().substr(0, 4), std::string("\xEF\xBF\xBD\0", 4));
@@ -91,7 +93,7 @@ TEST(SandboxCli, DirIsCopiedIntoWork) {
 }
 
 TEST(SandboxCli, UsageErrors) {
-  EXPECT_EQ(RunRl("sandbox run 2>/dev/null").code, 2);          // no command
+  EXPECT_EQ(RunRl("sandbox run 2>/dev/null").code, 2);  // no command
   EXPECT_EQ(RunRl("sandbox run --mem x -- true 2>/dev/null").code, 2);
   Result help = RunRl("sandbox run --help");
   EXPECT_EQ(help.code, 0);

@@ -68,8 +68,9 @@ TEST(Sandbox, FilesInAndCollectedOut) {
 TEST(Sandbox, CollectedFilesNeverLeaveTheWorkDir) {
   SKIP_WITHOUT_SANDBOX();
   // A job points its "report" at files outside /work; the harness must not follow.
-  JobSpec spec = Shell("ln -s /proc/1/environ env.json; ln -s /etc/passwd pw.json; "
-                       "ln -s ../tmp/x up.json; echo secret > /tmp/x");
+  JobSpec spec = Shell(
+      "ln -s /proc/1/environ env.json; ln -s /etc/passwd pw.json; "
+      "ln -s ../tmp/x up.json; echo secret > /tmp/x");
   spec.collect_files = {"env.json", "pw.json", "up.json"};
   JobResult r = MustRun(spec);
   EXPECT_EQ(r.status, Outcome::kOk) << Describe(r);
@@ -186,9 +187,9 @@ TEST(SanitizeUtf8, KeepsValidAndReplacesInvalid) {
             "h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
   const std::string kBad = "\xEF\xBF\xBD";
   EXPECT_EQ(SanitizeUtf8("\xFF"), kBad);
-  EXPECT_EQ(SanitizeUtf8("a\xC3"), "a" + kBad);                // cut sequence
-  EXPECT_EQ(SanitizeUtf8("\xC0\xAF"), kBad + kBad);           // overlong
-  EXPECT_EQ(SanitizeUtf8("\xED\xA0\x80"), kBad + kBad + kBad);  // surrogate
+  EXPECT_EQ(SanitizeUtf8("a\xC3"), "a" + kBad);                            // cut sequence
+  EXPECT_EQ(SanitizeUtf8("\xC0\xAF"), kBad + kBad);                        // overlong
+  EXPECT_EQ(SanitizeUtf8("\xED\xA0\x80"), kBad + kBad + kBad);             // surrogate
   EXPECT_EQ(SanitizeUtf8("\xF4\x90\x80\x80"), kBad + kBad + kBad + kBad);  // > U+10FFFF
   EXPECT_EQ(SanitizeUtf8("\xE2\x82x"), kBad + "x");
 }

@@ -15,9 +15,9 @@
 
 namespace rl::sandbox::testing_util {
 
-#define SKIP_WITHOUT_SANDBOX()                                             \
-  do {                                                                     \
-    absl::Status probe = ::rl::sandbox::ProbeSupport();                    \
+#define SKIP_WITHOUT_SANDBOX()                                              \
+  do {                                                                      \
+    absl::Status probe = ::rl::sandbox::ProbeSupport();                     \
     if (!probe.ok()) GTEST_SKIP() << "kernel refuses: " << probe.message(); \
   } while (0)
 
@@ -43,8 +43,9 @@ inline JobResult MustRun(const JobSpec& spec) {
 
 inline std::string Describe(const JobResult& r) {
   return std::string(OutcomeName(r.status)) + " exit=" + std::to_string(r.exit_code) +
-         " sig=" + std::to_string(r.signal) + " msg=" + r.message + "\nstdout: " +
-         r.stdout_data.substr(0, 2000) + "\nstderr: " + r.stderr_data.substr(0, 2000);
+         " sig=" + std::to_string(r.signal) + " msg=" + r.message +
+         "\nstdout: " + r.stdout_data.substr(0, 2000) +
+         "\nstderr: " + r.stderr_data.substr(0, 2000);
 }
 
 // Compiles source with the host's cc into a fresh directory holding `prog`; returns the dir.
