@@ -408,7 +408,10 @@ absl::StatusOr<JobResult> RunJob(const JobSpec& spec) {
   JobResult r;
   r.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   r.cpu_s = Seconds(seen.usage.ru_utime) + Seconds(seen.usage.ru_stime);
-  r.max_rss_kb = seen.usage.ru_maxrss;
+  // ru_maxrss would count the harness's own image, which init and the job inherit before
+  // execve (the kernel keeps an exec'ing process's old high-water mark); the cgroup's peak
+  // charges only the job's own pages.
+  r.max_rss_kb = *cgroup ? (*cgroup)->PeakMemoryBytes() / 1024 : seen.usage.ru_maxrss;
   r.stdout_data = std::move(seen.out);
   r.stderr_data = std::move(seen.err);
   r.truncated = seen.truncated;

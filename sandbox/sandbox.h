@@ -72,7 +72,9 @@ struct JobResult {
   Outcome status = Outcome::kInternalError;
   int exit_code = -1;  // exit code of the main process when it exited normally
   int signal = 0;      // signal that killed the main process, 0 if none
-  double cpu_s = 0, wall_s = 0;
+  double cpu_s = 0, wall_s = 0;  // cpu_s: all processes of the job together
+  // Peak memory of the job's cgroup (its pages, tmpfs and page cache it caused). Without a
+  // memory cgroup: the largest ru_maxrss, which includes the harness's image at clone time.
   int64_t max_rss_kb = 0;
   std::string stdout_data, stderr_data;  // raw bytes (may hold NUL, invalid UTF-8)
   bool truncated = false;                // stdout or stderr hit limits.output_kb

@@ -132,6 +132,23 @@ TEST(Sandbox, EnvironmentIsTheAllowList) {
             "EXTRA=1\n");
 }
 
+TEST(Sandbox, MaxRssMeasuresTheJobNotTheHarness) {
+  SKIP_WITHOUT_SANDBOX();
+  if (EnforcementSummary().find("cgroup") == std::string::npos) {
+    GTEST_SKIP() << "no memory cgroup: max_rss_kb is ru_maxrss, harness included";
+  }
+  // A big harness (256 MiB touched) must not show up in the job's peak.
+  std::vector<char> ballast(256 << 20, 1);
+  JobResult small = MustRun(Python("print(1)"));
+  JobResult big = MustRun(Python("a = bytearray(96 << 20)\nprint(len(a))"));
+  EXPECT_EQ(small.status, Outcome::kOk) << Describe(small);
+  EXPECT_EQ(big.status, Outcome::kOk) << Describe(big);
+  EXPECT_LT(small.max_rss_kb, 64 * 1024);
+  EXPECT_GE(big.max_rss_kb, 96 * 1024);
+  EXPECT_LT(big.max_rss_kb, 96 * 1024 + 64 * 1024);
+  EXPECT_EQ(ballast[12345], 1);
+}
+
 TEST(Sandbox, InvalidSpecsAreRejected) {
   JobSpec empty;
   EXPECT_EQ(RunJob(empty).status().code(), absl::StatusCode::kInvalidArgument);
