@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -316,7 +317,16 @@ absl::Status BuildPlan(const JobSpec& spec, const Identity& id, bool use_rlimit_
   for (const auto& a : spec.argv) out->argv.push_back(const_cast<char*>(out->Keep(a)));
   out->argv.push_back(nullptr);
   std::vector<std::string> env = BaseEnvironment();
-  for (const auto& [key, value] : spec.extra_env) env.push_back(key + "=" + value);
+  for (const auto& [key, value] : spec.extra_env) {
+    std::string entry = key + "=" + value;
+    auto same = std::find_if(env.begin(), env.end(),
+                             [&](const std::string& e) { return e.rfind(key + "=", 0) == 0; });
+    if (same != env.end()) {
+      *same = std::move(entry);  // extra_env overrides a base variable (e.g. LANG)
+    } else {
+      env.push_back(std::move(entry));
+    }
+  }
   for (auto& e : env) out->envp.push_back(const_cast<char*>(out->Keep(std::move(e))));
   out->envp.push_back(nullptr);
   for (absl::string_view d : absl::StrSplit(kPath, ':')) {

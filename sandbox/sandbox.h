@@ -62,7 +62,9 @@ struct JobSpec {
   std::map<std::string, std::string> files;
   std::string work_dir_source;  // optional host directory copied into /work (modes kept)
   Limits limits;
-  std::map<std::string, std::string> extra_env;  // added to the allow-listed environment
+  // Added to the allow-listed environment (PATH, HOME, LANG, TMPDIR), replacing those of the
+  // same name; argv[0] is still searched in the default PATH.
+  std::map<std::string, std::string> extra_env;
   // Relative paths under /work read back after the job (all its processes dead) into
   // JobResult::output_files; each is capped at limits.output_kb. Missing files are absent.
   std::vector<std::string> collect_files;
@@ -70,8 +72,8 @@ struct JobSpec {
 
 struct JobResult {
   Outcome status = Outcome::kInternalError;
-  int exit_code = -1;  // exit code of the main process when it exited normally
-  int signal = 0;      // signal that killed the main process, 0 if none
+  int exit_code = -1;            // exit code of the main process when it exited normally
+  int signal = 0;                // signal that killed the main process, 0 if none
   double cpu_s = 0, wall_s = 0;  // cpu_s: all processes of the job together
   // Peak memory of the job's cgroup (its pages, tmpfs and page cache it caused). Without a
   // memory cgroup: the largest ru_maxrss, which includes the harness's image at clone time.

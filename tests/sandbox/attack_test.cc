@@ -269,8 +269,10 @@ TEST(Attack, KillEverythingLeavesTheHarnessAlive) {
   // handle — either way init lives, as "sibling -9" (printed after init's kill) shows.
   EXPECT_EQ(r.stdout_data, geteuid() == 0 ? "parent pid 1\ndenied 1\nsibling -9\n"
                                           : "parent pid 1\nkilled parent\nsibling -9\n");
-  // And the harness is fine: the next job runs.
-  EXPECT_EQ(MustRun(Shell("echo next")).stdout_data, "next\n");
+  // The shell's `kill -9 -1` too; and the harness is fine: the next job runs.
+  JobResult sh = MustRun(Shell("sleep 100 & kill -9 -1; wait $!; echo sleeper $?"));
+  EXPECT_EQ(sh.status, Outcome::kOk) << Describe(sh);
+  EXPECT_EQ(sh.stdout_data, "sleeper 137\n");
 }
 
 TEST(Attack, PtraceAndPrivilegeCallsAreRefused) {

@@ -125,11 +125,11 @@ TEST(Sandbox, EnvironmentIsTheAllowList) {
   JobSpec spec;
   spec.argv = {"/usr/bin/env"};
   spec.extra_env["EXTRA"] = "1";
+  spec.extra_env["LANG"] = "C";
   JobResult r = MustRun(spec);
   EXPECT_EQ(r.status, Outcome::kOk) << Describe(r);
   EXPECT_EQ(r.stdout_data,
-            "PATH=/usr/local/bin:/usr/bin:/bin\nHOME=/work\nLANG=C.UTF-8\nTMPDIR=/tmp\n"
-            "EXTRA=1\n");
+            "PATH=/usr/local/bin:/usr/bin:/bin\nHOME=/work\nLANG=C\nTMPDIR=/tmp\nEXTRA=1\n");
 }
 
 TEST(Sandbox, MaxRssMeasuresTheJobNotTheHarness) {
