@@ -341,7 +341,10 @@ absl::Status BuildPlan(const JobSpec& spec, const Identity& id, bool use_rlimit_
   lim(RLIMIT_NPROC, l.procs);
   lim(RLIMIT_FSIZE, l.file_size_mb << 20);
   lim(RLIMIT_NOFILE, l.open_files);
-  lim(RLIMIT_CORE, 0);
+  // 1, not 0: a piped core_pattern (systemd-coredump, apport) ignores RLIMIT_CORE except for
+  // the value 1, which the kernel reserves to refuse the dump; a file pattern writes nothing
+  // below one page.
+  lim(RLIMIT_CORE, 1);
   lim(RLIMIT_MEMLOCK, 0);
   lim(RLIMIT_MSGQUEUE, 0);
   if (use_rlimit_as) lim(RLIMIT_AS, l.memory_mb << 20);

@@ -441,6 +441,10 @@ int main(void) { printf("%d\n", depth(0)); return 0; }
   JobResult r = MustRun(spec);
   EXPECT_EQ(r.status, Outcome::kSignal) << Describe(r);
   EXPECT_EQ(r.signal, SIGSEGV);
+  // And no core file is left (nor handed to the host's core_pattern helper).
+  spec.argv = {"sh", "-c", "ulimit -c unlimited 2>/dev/null; ./prog; ls; ulimit -c"};
+  JobResult again = MustRun(spec);
+  EXPECT_EQ(again.stdout_data, "prog\n0\n") << Describe(again);  // 1 byte = 0 blocks
 }
 
 TEST(Attack, ManyOpenFilesHitTheLimit) {
