@@ -6,6 +6,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "rl/cli/command.h"
 #include "sandbox/sandbox.h"
 
@@ -16,8 +17,9 @@ int RunSandboxRun(const Args& args) {
   ArgParser p("rl sandbox run",
               "Run CMD in a fresh sandbox; prints {status, exit_code, signal, cpu_s, wall_s, "
               "max_rss_kb, stdout, stderr, truncated} as JSON. stdin is passed through.");
-  p.Option("time", "S", "CPU seconds per process", std::to_string(defaults.cpu_s));
-  p.Option("wall", "S", "wall-clock deadline in seconds", std::to_string(defaults.wall_s));
+  p.Option("time", "S", "CPU seconds per process (rounded up to a whole second)",
+           absl::StrCat(defaults.cpu_s));
+  p.Option("wall", "S", "wall-clock deadline in seconds", absl::StrCat(defaults.wall_s));
   p.Option("mem", "MB", "memory limit", std::to_string(defaults.memory_mb));
   p.Option("procs", "N", "processes and threads", std::to_string(defaults.procs));
   p.Option("output", "KB", "cap of stdout and of stderr", std::to_string(defaults.output_kb));
