@@ -22,7 +22,7 @@ namespace {
 
 struct Support {
   int version = 0;                                     // 0 none, 1, 2
-  std::string memory_parent, pids_parent, cpu_parent;  // our own groups
+  std::string memory_parent, pids_parent, cpu_parent, cpuacct_parent;  // our own groups
 };
 
 bool ReadText(const std::string& path, std::string* out) {
@@ -72,7 +72,7 @@ Support Detect() {
   Support s;
   std::string self;
   if (!ReadText("/proc/self/cgroup", &self)) return s;
-  std::string v1_memory, v1_pids, v1_cpu, v2_path;
+  std::string v1_memory, v1_pids, v1_cpu, v1_cpuacct, v2_path;
   for (absl::string_view line : absl::StrSplit(self, '\n', absl::SkipEmpty())) {
     std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits(':', 2));
     if (f.size() != 3) continue;
@@ -81,6 +81,7 @@ Support Detect() {
       if (c == "memory") v1_memory = f[2];
       if (c == "pids") v1_pids = f[2];
       if (c == "cpu") v1_cpu = f[2];
+      if (c == "cpuacct") v1_cpuacct = f[2];
     }
   }
   const std::string root = "/sys/fs/cgroup";
@@ -108,6 +109,8 @@ Support Detect() {
       s.pids_parent = pids;
       std::string cpu = root + "/cpu" + (v1_cpu == "/" ? "" : v1_cpu);
       if (!v1_cpu.empty() && IsDir(cpu) && CanCreateUnder(cpu)) s.cpu_parent = cpu;
+      std::string acct = root + "/cpuacct" + (v1_cpuacct == "/" ? "" : v1_cpuacct);
+      if (!v1_cpuacct.empty() && IsDir(acct) && CanCreateUnder(acct)) s.cpuacct_parent = acct;
     }
   }
   return s;
@@ -116,7 +119,8 @@ Support Detect() {
 const Support& GetSupport() {
   static const Support support = [] {
     Support s = Detect();
-    for (const std::string* dir : {&s.memory_parent, &s.pids_parent, &s.cpu_parent}) {
+    for (const std::string* dir :
+         {&s.memory_parent, &s.pids_parent, &s.cpu_parent, &s.cpuacct_parent}) {
       RemoveStaleGroups(*dir);
     }
     return s;
@@ -184,6 +188,7 @@ absl::StatusOr<std::unique_ptr<JobCgroup>> JobCgroup::Create(int64_t memory_byte
   if (auto st = make(s.memory_parent, &g->memory_dir_); !st.ok()) return st;
   if (auto st = make(s.pids_parent, &g->pids_dir_); !st.ok()) return st;
   if (auto st = make(s.cpu_parent, &g->cpu_dir_); !st.ok()) return st;
+  if (auto st = make(s.cpuacct_parent, &g->cpuacct_dir_); !st.ok()) return st;
   if (auto st = write(g->memory_dir_ + "/memory.limit_in_bytes", mem); !st.ok()) return st;
   if (access((g->memory_dir_ + "/memory.memsw.limit_in_bytes").c_str(), F_OK) == 0) {
     WriteText(g->memory_dir_ + "/memory.memsw.limit_in_bytes", mem);  // no swapping around it
@@ -197,12 +202,13 @@ JobCgroup::~JobCgroup() {
   KillAndRemove(memory_dir_);
   if (pids_dir_ != memory_dir_) KillAndRemove(pids_dir_);
   if (cpu_dir_ != memory_dir_) KillAndRemove(cpu_dir_);
+  if (cpuacct_dir_ != cpu_dir_) KillAndRemove(cpuacct_dir_);
 }
 
 absl::Status JobCgroup::AddProcess(pid_t pid) {
   const std::string p = std::to_string(pid);
   std::vector<const std::string*> dirs = {&memory_dir_};
-  if (version_ == 1) dirs = {&memory_dir_, &pids_dir_, &cpu_dir_};  // one directory under v2
+  if (version_ == 1) dirs = {&memory_dir_, &pids_dir_, &cpu_dir_, &cpuacct_dir_};  // v2: one
   for (const std::string* dir : dirs) {
     if (dir->empty()) continue;
     if (!WriteText(*dir + "/cgroup.procs", p)) {
@@ -224,10 +230,21 @@ int64_t JobCgroup::PeakMemoryBytes() const {
   return std::atoll(text.c_str());
 }
 
+double JobCgroup::CpuSeconds() const {
+  std::string text;
+  if (version_ == 2) {
+    if (!ReadText(memory_dir_ + "/cpu.stat", &text)) return -1;
+    return static_cast<double>(ReadKey(memory_dir_ + "/cpu.stat", "usage_usec")) / 1e6;
+  }
+  if (cpuacct_dir_.empty() || !ReadText(cpuacct_dir_ + "/cpuacct.usage", &text)) return -1;
+  return static_cast<double>(std::atoll(text.c_str())) / 1e9;
+}
+
 std::string CgroupSummary() {
   const Support& s = GetSupport();
   if (s.version == 0) return "none";
-  return absl::StrCat("cgroup v", s.version, " memory+pids", s.cpu_parent.empty() ? "" : "+cpu");
+  return absl::StrCat("cgroup v", s.version, " memory+pids", s.cpu_parent.empty() ? "" : "+cpu",
+                      s.version == 1 && !s.cpuacct_parent.empty() ? "+cpuacct" : "");
 }
 
 }  // namespace rl::sandbox::internal

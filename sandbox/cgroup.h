@@ -1,6 +1,6 @@
 // Per-job control groups: memory and process-count limits enforced by the kernel for every
-// process of a job, an OOM-kill counter to tell MLE apart, and a CPU quota of one core per
-// job so a job cannot starve its peers.
+// process of a job, an OOM-kill counter to tell MLE apart, a CPU quota of one core per job so
+// a job cannot starve its peers, and the job's total CPU time (cpuacct / cpu.stat).
 //
 // Detection (once, cached): cgroup v2 when the unified hierarchy is mounted at /sys/fs/cgroup
 // and our own cgroup delegates memory+pids to children; otherwise cgroup v1 when writable
@@ -34,14 +34,15 @@ class JobCgroup {
   absl::Status AddProcess(pid_t pid);
   int64_t OomKills() const;  // processes the OOM killer killed in this group
   int64_t PeakMemoryBytes() const;
+  double CpuSeconds() const;  // CPU time of every process in the group; -1 when unknown
 
  private:
   JobCgroup() = default;
   int version_ = 0;
-  std::string memory_dir_, pids_dir_, cpu_dir_;  // the same directory under v2
+  std::string memory_dir_, pids_dir_, cpu_dir_, cpuacct_dir_;  // one directory under v2
 };
 
-// "cgroup v2 memory+pids+cpu", "cgroup v1 memory+pids+cpu" or "none".
+// e.g. "cgroup v2 memory+pids+cpu", "cgroup v1 memory+pids+cpu+cpuacct" or "none".
 std::string CgroupSummary();
 
 }  // namespace rl::sandbox::internal

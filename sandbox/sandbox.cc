@@ -35,6 +35,10 @@ constexpr int kSlotUidBase = 1000000;  // host uids of slot s: base + 2s (init),
 constexpr int kMaxSlots = 4096;
 constexpr size_t kStackBytes = 1 << 20;
 constexpr double kKillGraceS = 5;
+// The job's total CPU (all processes) is checked this often against limits.cpu_s + slack;
+// single processes meet RLIMIT_CPU first when cpu_s is a whole number.
+constexpr int kCpuPollMs = 50;
+constexpr double kCpuSlackS = 0.2;
 
 Clock::duration Secs(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -158,14 +162,16 @@ class ScopedNoSigpipe {
 // What the harness saw while the job ran.
 struct Observed {
   std::string out, err, control;
-  bool truncated = false, timed_out = false;
+  bool truncated = false, timed_out = false, cpu_exceeded = false;
   int wait_status = 0;
   rusage usage{};
 };
 
 // Drains stdout/stderr/control, feeds stdin, enforces the deadline and the output caps.
-void Supervise(pid_t init, const JobSpec& spec, Fd& in_w, Fd& out_r, Fd& err_r, Fd& ctl_r,
-               Clock::time_point start, Observed* seen) {
+// cgroup (may be null) supplies the job's total CPU time, checked every kCpuPollMs.
+void Supervise(pid_t init, const JobSpec& spec, const internal::JobCgroup* cgroup, Fd& in_w,
+               Fd& out_r, Fd& err_r, Fd& ctl_r, Clock::time_point start, Observed* seen) {
+  const bool watch_cpu = cgroup != nullptr && cgroup->CpuSeconds() >= 0;
   const size_t cap = static_cast<size_t>(spec.limits.output_kb) << 10;
   const size_t control_cap = 64 + spec.collect_files.size() * (cap + 4096);
   const Clock::time_point deadline = start + Secs(spec.limits.wall_s);
@@ -187,10 +193,15 @@ void Supervise(pid_t init, const JobSpec& spec, Fd& in_w, Fd& out_r, Fd& err_r, 
       seen->timed_out = true;
       kill_all();
     }
+    if (!killed && watch_cpu && cgroup->CpuSeconds() > spec.limits.cpu_s + kCpuSlackS) {
+      seen->cpu_exceeded = true;
+      kill_all();
+    }
     if (killed && now >= grace_end) break;
     auto until = killed ? grace_end : deadline;
     int timeout_ms =
         static_cast<int>(std::ceil(std::chrono::duration<double, std::milli>(until - now).count()));
+    if (watch_cpu && !killed) timeout_ms = std::min(timeout_ms, kCpuPollMs);
     pollfd pfds[4];
     Fd* owners[4];
     int n = 0;
@@ -298,6 +309,10 @@ void Classify(const JobSpec& spec, const Observed& seen, const ControlRecords& c
   if (seen.timed_out) {
     return set(Outcome::kTimeout, absl::StrCat("wall-clock limit of ", l.wall_s, " s"));
   }
+  if (seen.cpu_exceeded) {
+    return set(Outcome::kTimeout,
+               absl::StrCat("CPU limit of ", l.cpu_s, " s (all processes together)"));
+  }
   if (seen.truncated) {
     return set(Outcome::kOutputLimit, absl::StrCat("output over ", l.output_kb, " KiB"));
   }
@@ -404,7 +419,8 @@ absl::StatusOr<JobResult> RunJob(const JobSpec& spec) {
   }
 
   Observed seen;
-  Supervise(init, spec, in->write, out->read, err->read, ctl->read, start, &seen);
+  Supervise(init, spec, cgroup->get(), in->write, out->read, err->read, ctl->read, start,
+            &seen);
   JobResult r;
   r.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   r.cpu_s = Seconds(seen.usage.ru_utime) + Seconds(seen.usage.ru_stime);

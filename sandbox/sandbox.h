@@ -31,7 +31,9 @@
 namespace rl::sandbox {
 
 struct Limits {
-  double cpu_s = 10;          // CPU seconds per process (RLIMIT_CPU, rounded up to a second)
+  // CPU seconds of all processes together (cgroup accounting, checked every 50 ms, when the
+  // machine has it) and of each process (RLIMIT_CPU, rounded up to a whole second).
+  double cpu_s = 10;
   double wall_s = 20;         // wall-clock deadline of the whole job
   int64_t memory_mb = 512;    // cgroup memory limit; RLIMIT_AS when no memory cgroup exists
   int64_t procs = 64;         // processes + threads (RLIMIT_NPROC and pids.max)

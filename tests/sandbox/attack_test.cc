@@ -136,6 +136,46 @@ TEST(Attack, CpuLoopIsTimeout) {
   EXPECT_GT(r.cpu_s, 0.5);  // RLIMIT_CPU counts ticks; rusage is finer
 }
 
+TEST(Attack, CpuSpreadOverProcessesIsTimeout) {
+  SKIP_WITHOUT_SANDBOX();
+  if (EnforcementSummary().find("cpu") == std::string::npos) {
+    GTEST_SKIP() << "no cgroup CPU accounting: only the per-process RLIMIT_CPU applies";
+  }
+  // Six children in turn, each spinning 0.4 s of CPU — under every per-process limit, but
+  // 2.4 s together against a limit of 1 s.
+  JobSpec spec = Python(
+      "import os, time\n"
+      "for i in range(6):\n"
+      "    if os.fork() == 0:\n"
+      "        t = time.process_time()\n"
+      "        while time.process_time() - t < 0.4: pass\n"
+      "        os._exit(0)\n"
+      "    os.wait()\n"
+      "    print('child', i, flush=True)\n");
+  spec.limits.cpu_s = 1;
+  spec.limits.wall_s = 30;
+  JobResult r = MustRun(spec);
+  EXPECT_EQ(r.status, Outcome::kTimeout) << Describe(r);
+  EXPECT_NE(r.message.find("all processes"), std::string::npos) << r.message;
+  EXPECT_EQ(r.stdout_data.find("child 5"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find("child 0"), std::string::npos) << r.stdout_data;
+}
+
+TEST(Attack, FractionalCpuLimitIsKept) {
+  SKIP_WITHOUT_SANDBOX();
+  if (EnforcementSummary().find("cpu") == std::string::npos) {
+    GTEST_SKIP() << "no cgroup CPU accounting: cpu_s rounds up to whole seconds";
+  }
+  JobSpec spec = Python("while True: pass\n");
+  spec.limits.cpu_s = 0.3;
+  spec.limits.wall_s = 30;
+  JobResult r = MustRun(spec);
+  EXPECT_EQ(r.status, Outcome::kTimeout) << Describe(r);
+  // The harness's cgroup check stopped it (at 0.3 + 0.2 s), long before RLIMIT_CPU's second.
+  EXPECT_EQ(r.signal, 0);
+  EXPECT_NE(r.message.find("all processes"), std::string::npos) << r.message;
+}
+
 TEST(Attack, SleepIsTimeoutAtTheWallLimit) {
   SKIP_WITHOUT_SANDBOX();
   const std::string token = Token("sleeper");
