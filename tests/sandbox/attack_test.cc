@@ -138,7 +138,8 @@ TEST(Attack, CpuLoopIsTimeout) {
 
 TEST(Attack, CpuSpreadOverProcessesIsTimeout) {
   SKIP_WITHOUT_SANDBOX();
-  if (EnforcementSummary().find("cpu") == std::string::npos) {
+  if (EnforcementSummary().rfind("cgroup", 0) != 0 ||
+      EnforcementSummary().find("cpu") == std::string::npos) {
     GTEST_SKIP() << "no cgroup CPU accounting: only the per-process RLIMIT_CPU applies";
   }
   // Six children in turn, each spinning 0.4 s of CPU — under every per-process limit, but
@@ -163,7 +164,8 @@ TEST(Attack, CpuSpreadOverProcessesIsTimeout) {
 
 TEST(Attack, FractionalCpuLimitIsKept) {
   SKIP_WITHOUT_SANDBOX();
-  if (EnforcementSummary().find("cpu") == std::string::npos) {
+  if (EnforcementSummary().rfind("cgroup", 0) != 0 ||
+      EnforcementSummary().find("cpu") == std::string::npos) {
     GTEST_SKIP() << "no cgroup CPU accounting: cpu_s rounds up to whole seconds";
   }
   JobSpec spec = Python("while True: pass\n");
