@@ -396,7 +396,7 @@ absl::StatusOr<JobResult> RunJob(const JobSpec& spec) {
   plan.stderr_fd = err->write.get();
 
   ScopedNoSigpipe no_sigpipe;
-  auto stack = std::make_unique<char[]>(kStackBytes);
+  auto stack = std::make_unique_for_overwrite<char[]>(kStackBytes);  // init's stack
   const auto start = Clock::now();
   pid_t init =
       clone(internal::InitMain, stack.get() + kStackBytes, kNamespaceFlags | SIGCHLD, &plan);
