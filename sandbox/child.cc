@@ -132,10 +132,18 @@ bool RunOp(const FsOp& op) {
   switch (op.kind) {
     case OpKind::kMount:
       return mount(op.src, op.dst, op.fstype, op.flags, op.data) == 0;
-    case OpKind::kMkdir:
-      if (mkdir(op.dst, op.mode) != 0 && errno != EEXIST) return false;
+    case OpKind::kMkdir: {
+      if (mkdir(op.dst, op.mode) != 0) {
+        struct stat st;
+        if (errno != EEXIST || lstat(op.dst, &st) != 0) return false;
+        if (!S_ISDIR(st.st_mode)) {  // e.g. a symlink from work_dir_source: never follow it
+          errno = ENOTDIR;
+          return false;
+        }
+      }
       if (op.owner_uid >= 0 && chown(op.dst, op.owner_uid, op.owner_gid) != 0) return false;
       return chmod(op.dst, op.mode) == 0;
+    }
     case OpKind::kSymlink:
       return symlink(op.src, op.dst) == 0;
     case OpKind::kWriteFile:

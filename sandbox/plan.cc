@@ -185,11 +185,13 @@ absl::Status AddWorkDirSource(PlanBuilder& b, const std::string& source, int64_t
     return absl::InvalidArgumentError(
         absl::StrCat("work_dir_source: '", source, "' is not a directory"));
   }
+  fs::path base = fs::path(source).lexically_normal();
+  if (!base.has_filename()) base = base.parent_path();  // "dir/" → "dir"
   int64_t total = 0;
-  fs::recursive_directory_iterator it(source, fs::directory_options::none, ec), end;
+  fs::recursive_directory_iterator it(base, fs::directory_options::none, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
     const fs::directory_entry& e = *it;
-    std::string rel = fs::relative(e.path(), source, ec).string();
+    std::string rel = e.path().lexically_relative(base).string();  // never resolve links
     const char* dst = b.Keep(absl::StrCat("/work/", rel));
     fs::file_status st = e.symlink_status(ec);
     unsigned mode = static_cast<unsigned>(st.permissions()) & 07777;

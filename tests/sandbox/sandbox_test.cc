@@ -96,6 +96,24 @@ TEST(Sandbox, WorkDirSourceIsCopiedWithModes) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Sandbox, SymlinksInTheSourceAreNeverFollowedWhenWriting) {
+  SKIP_WITHOUT_SANDBOX();
+  std::string dir = ::testing::TempDir() + "/sandbox_link_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_directory_symlink("/tmp", dir + "/d");
+  JobSpec spec = Shell("ls -l d");
+  spec.work_dir_source = dir + "/";  // a trailing slash changes nothing
+  spec.files["d/x"] = "through the link";
+  JobResult r = MustRun(spec);
+  EXPECT_EQ(r.status, Outcome::kInternalError) << Describe(r);
+  EXPECT_NE(r.message.find("/work/d"), std::string::npos) << r.message;
+  spec.files.clear();
+  JobResult ok = MustRun(spec);  // the link itself is copied as a link
+  EXPECT_EQ(ok.status, Outcome::kOk) << Describe(ok);
+  EXPECT_NE(ok.stdout_data.find("d -> /tmp"), std::string::npos) << ok.stdout_data;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Sandbox, FilesystemView) {
   SKIP_WITHOUT_SANDBOX();
   JobResult r = MustRun(Shell("ls /; echo; ls /etc; echo; id -u; hostname"));
