@@ -41,5 +41,6 @@ int RunModelInit(const Args& args);
 int RunModelInfo(const Args& args);
 int RunGenerate(const Args& args);
 int RunScore(const Args& args);
+int RunSandboxRun(const Args& args);
 
 }  // namespace rl::cli

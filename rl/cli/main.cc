@@ -23,6 +23,8 @@ const std::vector<Command>& Commands() {
       {"model info", "describe a checkpoint: layers, parameters, memory", RunModelInfo},
       {"generate", "sample a continuation of a prompt from a checkpoint", RunGenerate},
       {"score", "per-token log-probs of JSONL sequences under a checkpoint", RunScore},
+      {"sandbox run", "run a command in a fresh sandbox; prints the outcome as JSON",
+       RunSandboxRun},
   };
   return kCommands;
 }
