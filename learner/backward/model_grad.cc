@@ -1,6 +1,7 @@
 #include "learner/backward/model_grad.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -104,6 +105,22 @@ T* GetGrad(Tensors<T>* g, const std::string& name) {
   RL_CHECK(it != g->end()) << "missing gradient " << name;
   return it->second.data();
 }
+
+// Adds the elapsed time of its scope to the layer type's counter in opts.times.
+class LayerTimer {
+ public:
+  LayerTimer(const GradOptions& opts, LayerType type)
+      : slot_(opts.times == nullptr ? nullptr
+              : type == LayerType::kLightning ? &opts.times->lightning : &opts.times->softmax),
+        t0_(std::chrono::steady_clock::now()) {}
+  ~LayerTimer() {
+    if (slot_) *slot_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+
+ private:
+  double* slot_;
+  std::chrono::steady_clock::time_point t0_;
+};
 
 std::string Prefix(int64_t l) { return "model.layers." + std::to_string(l) + "."; }
 
@@ -300,6 +317,7 @@ void ModelForward(const ModelConfig& c, const WeightView<T>& w, const PackedBatc
       acts->layers[l] = std::make_unique<LayerCache<T>>();
       lc = acts->layers[l].get();
     }
+    LayerTimer timer(opts, c.layer_types[l]);
     const double aux = LayerForward<T>(c, l, w, acts->layer_inputs.data() + l * N * C,
                                        batch.offsets, opts, lc,
                                        acts->layer_inputs.data() + (l + 1) * N * C);
@@ -322,6 +340,7 @@ void ModelBackward(const ModelConfig& c, const WeightView<T>& w, const PackedBat
                      dx.data(), GetGrad(g, "model.norm.weight"));
   const double aux_scale = opts.aux_loss_coef / static_cast<double>(L);
   for (int64_t l = L - 1; l >= 0; --l) {
+    LayerTimer timer(opts, c.layer_types[l]);
     const T* x = acts->layer_inputs.data() + l * N * C;
     std::unique_ptr<LayerCache<T>> lc = std::move(acts->layers[l]);
     if (!lc) {  // recompute this layer's intermediates from its input

@@ -46,10 +46,16 @@ std::string LmHeadName(const model::ModelConfig& config);
 // Lightning slopes s_{h,l} (H entries) of global layer l (RECIPE.md "Decay").
 std::vector<double> LightningSlopes(const model::ModelConfig& config, int64_t layer);
 
+// Wall-clock seconds spent in layers by type (forward + backward, recomputation included).
+struct LayerTimes {
+  double lightning = 0, softmax = 0;
+};
+
 struct GradOptions {
   int64_t lightning_block = 256;
   bool recompute = false;       // activation recomputation per layer
   double aux_loss_coef = 0.0;   // 0: the aux loss is neither computed into the loss nor differentiated
+  LayerTimes* times = nullptr;  // accumulated into when non-null (benchmarks)
 };
 
 struct PackedBatch {
