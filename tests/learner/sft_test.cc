@@ -40,10 +40,10 @@ TEST(SftDataTest, LoadsTokenizesAndPacks) {
   EXPECT_EQ((*ex)[0].prompt, (std::vector<int32_t>{'2', '+', '2', '='}));
   EXPECT_EQ((*ex)[0].response, (std::vector<int32_t>{'4', 257}));
   int64_t cursor = 0;
-  // 6 + 26 tokens fit in 32; the third (9 tokens) does not.
+  // 6 + 25 tokens fit in 32; the third (9 tokens) does not.
   PackedSequences b = PackSft(*ex, 32, &cursor);
-  EXPECT_EQ(b.offsets, (std::vector<int64_t>{0, 6, 32}));
-  EXPECT_EQ(b.prompt_lens, (std::vector<int64_t>{4, 20}));
+  EXPECT_EQ(b.offsets, (std::vector<int64_t>{0, 6, 31}));
+  EXPECT_EQ(b.prompt_lens, (std::vector<int64_t>{4, 19}));
   EXPECT_EQ(cursor, 2);
   b = PackSft(*ex, 32, &cursor);  // wraps around: example 2 then 0
   EXPECT_EQ(b.offsets, (std::vector<int64_t>{0, 9, 15}));
