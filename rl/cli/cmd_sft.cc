@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "learner/options_from_config.h"
 #include "learner/sft_data.h"
 #include "learner/trainer.h"
 #include "rl/cli/command.h"
@@ -25,22 +26,11 @@ std::string Eta(double seconds) {
 }
 
 StatusOr<learner::LearnerOptions> OptionsFrom(const config::RunConfig& cfg, int threads) {
-  learner::LearnerOptions o;
+  RL_ASSIGN_OR_RETURN(learner::LearnerOptions o, learner::LearnerOptionsFromConfig(cfg));
   o.adamw.lr = cfg.sft.lr;
-  o.adamw.beta1 = cfg.optimizer.beta1;
-  o.adamw.beta2 = cfg.optimizer.beta2;
-  o.adamw.eps = cfg.optimizer.eps;
-  o.adamw.weight_decay = cfg.optimizer.weight_decay;
-  o.decay_all = cfg.optimizer.decay_all;
-  o.clip_norm = cfg.optimizer.clip_norm;
-  if (!learner::ParseSchedule(cfg.optimizer.schedule, &o.schedule.kind)) {
-    return absl::InvalidArgumentError("optimizer.schedule: unknown " + cfg.optimizer.schedule);
-  }
-  o.schedule.warmup_steps = cfg.optimizer.warmup_steps;
   o.schedule.total_steps = cfg.sft.steps;
-  o.schedule.min_lr_ratio = cfg.optimizer.min_lr_ratio;
+  o.updates_per_batch = 1;
   o.recompute = cfg.sft.recompute;
-  o.seed = static_cast<uint64_t>(cfg.run.seed);
   o.num_threads = threads;
   return o;
 }
