@@ -76,15 +76,15 @@ double Loss(const ModelConfig& c, const Tensors<double>& p, const Problem& pr,
   Activations<double> acts;
   ModelForward<double>(c, w, pr.batch(), opts, &acts);
   std::vector<double> logp(N);
-  LmHeadLogProbs<double>(acts.final_hidden.data(), w.at("lm_head.weight"), N, C, V, pr.targets,
+  LmHeadLogProbs<double>(acts.final_hidden.data(), w.at(LmHeadName(c)), N, C, V, pr.targets,
                          pr.temperature, logp.data(), nullptr);
   double loss = acts.aux_loss;
   for (int64_t t = 0; t < N; ++t) loss += pr.coef[t] * logp[t];
   if (grads != nullptr) {
     std::vector<double> dh(N * C);
-    LmHeadBackward<double>(acts.final_hidden.data(), w.at("lm_head.weight"), N, C, V, pr.targets,
+    LmHeadBackward<double>(acts.final_hidden.data(), w.at(LmHeadName(c)), N, C, V, pr.targets,
                            pr.temperature, pr.coef.data(), dh.data(),
-                           grads->at("lm_head.weight").data());
+                           grads->at(LmHeadName(c)).data());
     ModelBackward<double>(c, w, pr.batch(), opts, &acts, dh.data(), grads);
   }
   return loss;
@@ -113,6 +113,20 @@ TEST_P(ModelGradTest, EveryParameterMatchesFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(PostNorm, ModelGradTest, ::testing::Bool());
+
+TEST(ModelGradTest, TiedEmbeddingsGetBothGradients) {
+  ModelConfig c = TinyConfig(true);
+  c.tie_word_embeddings = true;
+  Tensors<double> p = RandomParams(c, 14);
+  ASSERT_EQ(p.count("lm_head.weight"), 0u);
+  Problem pr;
+  GradOptions opts;
+  Tensors<double> g = ZeroTensors<double>(c);
+  Loss(c, p, pr, opts, &g);
+  auto& embed = p.at("model.embed_tokens.weight");
+  testing::CheckGradient("tied embedding", embed, g.at("model.embed_tokens.weight"),
+                         [&] { return Loss(c, p, pr, opts, nullptr); }, 1e-4, 1e-8);
+}
 
 TEST(ModelGradTest, RecomputationGivesIdenticalGradients) {
   const ModelConfig c = TinyConfig(true);
