@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <numeric>
 #include <sstream>
+#include <thread>
 
 #include "learner/advantages.h"
 #include "learner/backward/gemm.h"
@@ -78,8 +79,10 @@ namespace {
 
 // Rows of log softmax(z/T)[target] under params (no gradient); 0 where targets < 0.
 std::vector<float> ScoreRows(const ModelConfig& c, const ParamMap& params, const PackedSequences& b,
-                             const std::vector<int32_t>& targets, double temperature, int64_t block) {
+                             const std::vector<int32_t>& targets, double temperature, int64_t block,
+                             ThreadPool* pool) {
   GradOptions go;
+  go.pool = pool;
   go.lightning_block = block;
   go.recompute = true;
   WeightView<float> w = ViewOf(params);
@@ -144,6 +147,10 @@ Learner::Learner(ModelConfig config, ParamMap params, LearnerOptions options)
       options_(options),
       optimizer_(options.adamw),
       rng_(options.seed) {
+  const int threads = options_.num_threads > 0
+                          ? options_.num_threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads > 1) pool_ = std::make_unique<ThreadPool>(threads - 1);
   for (const auto& [name, t] : params_) {
     names_.push_back(name);
     optimizer_.AddParam(t.numel(), options_.decay_all || !ExemptFromDecay(name));
@@ -177,6 +184,7 @@ Status Learner::Update(const PackedSequences& b, const std::vector<int32_t>& tar
   go.lightning_block = options_.lightning_block;
   go.recompute = options_.recompute;
   go.aux_loss_coef = options_.aux_loss ? config_.router_aux_loss_coef : 0.0;
+  go.pool = pool_.get();
   const double temperature = metrics->count("sft") ? 1.0 : options_.temperature;
   metrics->erase("sft");
   WeightView<float> w = ViewOf(params_);
@@ -269,7 +277,8 @@ StatusOr<Metrics> Learner::TrainStep(const RlBatch& batch) {
     }
     std::vector<double> ref_lp;
     if (reference_ && options_.loss.kl_beta > 0) {
-      const auto rows = ScoreRows(config_, *reference_, sub, targets, options_.temperature, options_.lightning_block);
+      const auto rows = ScoreRows(config_, *reference_, sub, targets, options_.temperature,
+                                  options_.lightning_block, pool_.get());
       for (size_t j = 0; j + 1 < sub.offsets.size(); ++j) {
         for (int64_t p = sub.offsets[j] + sub.prompt_lens[j]; p < sub.offsets[j + 1]; ++p) ref_lp.push_back(rows[p - 1]);
       }
@@ -333,7 +342,7 @@ StatusOr<Metrics> Learner::SftStep(const PackedSequences& batch) {
 StatusOr<std::vector<float>> Learner::TokenLogProbs(const PackedSequences& batch) const {
   RL_RETURN_IF_ERROR(ValidatePacked(batch, config_.vocab_size));
   const auto rows = ScoreRows(config_, params_, batch, ResponseTargets(batch), options_.temperature,
-                              options_.lightning_block);
+                              options_.lightning_block, pool_.get());
   std::vector<float> out(batch.tokens.size(), 0.0f);
   for (size_t i = 0; i + 1 < batch.offsets.size(); ++i) {
     for (int64_t p = batch.offsets[i] + batch.prompt_lens[i]; p < batch.offsets[i + 1]; ++p) out[p] = rows[p - 1];

@@ -30,6 +30,10 @@
 #include "rl/model/model_config.h"
 #include "rl/model/params.h"
 
+namespace rl {
+class ThreadPool;
+}  // namespace rl
+
 namespace rl::learner {
 
 struct LearnerOptions {
@@ -45,7 +49,7 @@ struct LearnerOptions {
   bool recompute = false;          // activation recomputation per layer
   bool aux_loss = true;            // add config.router_aux_loss_coef · aux
   uint64_t seed = 0;               // mini-batch shuffling
-  int num_threads = 0;             // OpenBLAS threads (0: leave as is)
+  int num_threads = 0;             // OpenBLAS threads and attention threads (0: hardware)
 };
 
 struct PackedSequences {
@@ -110,6 +114,7 @@ class Learner {
   std::mt19937_64 rng_;
   int64_t data_cursor_ = 0;
   int64_t last_activation_bytes_ = 0;
+  std::unique_ptr<ThreadPool> pool_;  // attention heads; null with one thread
 };
 
 // Targets of a packed batch: targets[p − 1] = tokens[p] for every response token p, −1 elsewhere.

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -67,7 +68,7 @@ struct Point {
 };
 
 Point Run(const model::ModelConfig& c, const model::ParamMap& params, const std::vector<int64_t>& offsets,
-          bool recompute, int reps) {
+          bool recompute, int reps, ThreadPool* pool) {
   const int64_t N = offsets.back(), C = c.hidden_size, V = c.vocab_size;
   std::mt19937_64 rng(1);
   std::vector<int32_t> tokens(N), targets(N);
@@ -80,6 +81,7 @@ Point Run(const model::ModelConfig& c, const model::ParamMap& params, const std:
   go.recompute = recompute;
   go.aux_loss_coef = c.router_aux_loss_coef;
   go.times = &times;
+  go.pool = pool;
   Point p;
   const double t0 = Now();
   for (int r = 0; r < reps; ++r) {
@@ -141,6 +143,9 @@ int Main(int argc, char** argv) {
     }
   }
   if (threads > 0) SetBlasThreads(threads);
+  const int attention_threads = threads > 0 ? threads : BlasThreads();
+  std::unique_ptr<ThreadPool> pool;
+  if (attention_threads > 1) pool = std::make_unique<ThreadPool>(attention_threads - 1);
   EnableFlushToZero();
   auto cfg = model::ModelConfigFromArch(config::ArchSection{});
   if (!cfg.ok()) {
@@ -162,7 +167,7 @@ int Main(int argc, char** argv) {
     if (mode != "both" && mode != m) continue;
     for (int64_t n : sizes) {
       const auto off = Offsets(n, std::string(m) == "packed");
-      Point p = Run(*cfg, params, off, recompute, reps);
+      Point p = Run(*cfg, params, off, recompute, reps, pool.get());
       std::printf("| %s | %lld | %.0f | %.2f | %.2f | %.0f %% | %.1f |\n", m, (long long)n,
                   static_cast<double>(n) / p.seconds, p.flops / p.seconds / 1e9,
                   p.lightning_us_per_token, 100 * p.softmax_share, p.activation_bytes / 1e6);

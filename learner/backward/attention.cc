@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <vector>
 
 #include "learner/backward/gemm.h"
+#include "rl/core/thread_pool.h"
 
 namespace rl::learner {
 
@@ -31,6 +33,28 @@ void AddScaledRows(T* dst, int64_t ld, const T* src, int64_t m, int64_t D, const
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t d = 0; d < D; ++d) dst[i * ld + d] += scale[i] * src[i * D + d];
   }
+}
+
+// Runs fn(i) for i in [0, n) on the pool (and the caller) or serially.
+void ForEach(int64_t n, ThreadPool* pool, const std::function<void(int)>& fn) {
+  if (pool == nullptr || n <= 1) {
+    for (int64_t i = 0; i < n; ++i) fn(static_cast<int>(i));
+  } else {
+    pool->ParallelFor(static_cast<int>(n), [&](int i) {
+      EnableFlushToZero();
+      fn(i);
+    });
+  }
+}
+
+// (sequence, head) pairs with a non-empty sequence.
+std::vector<std::pair<int64_t, int64_t>> Pairs(std::span<const int64_t> offsets, int64_t heads) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (size_t i = 0; i + 1 < offsets.size(); ++i) {
+    if (offsets[i + 1] == offsets[i]) continue;
+    for (int64_t h = 0; h < heads; ++h) out.emplace_back(static_cast<int64_t>(i), h);
+  }
+  return out;
 }
 
 }  // namespace
@@ -135,33 +159,32 @@ void LightningHeadBackward(const T* q, const T* k, const T* v, int64_t ld_in, co
 
 template <typename T>
 void LightningForward(const T* qkv, std::span<const int64_t> offsets, int64_t H, int64_t D,
-                      std::span<const double> slopes, int64_t block, T* o) {
+                      std::span<const double> slopes, int64_t block, T* o, ThreadPool* pool) {
   const int64_t ld = 3 * H * D;
-  for (size_t i = 0; i + 1 < offsets.size(); ++i) {
+  const auto pairs = Pairs(offsets, H);
+  ForEach(static_cast<int64_t>(pairs.size()), pool, [&](int idx) {
+    const auto [i, h] = pairs[idx];
     const int64_t start = offsets[i], n = offsets[i + 1] - offsets[i];
-    if (n == 0) continue;
-    for (int64_t h = 0; h < H; ++h) {
-      const T* base = qkv + start * ld + h * 3 * D;
-      LightningHeadForward<T>(base, base + D, base + 2 * D, ld, n, D, slopes[h], block,
-                              o + start * H * D + h * D, H * D);
-    }
-  }
+    const T* base = qkv + start * ld + h * 3 * D;
+    LightningHeadForward<T>(base, base + D, base + 2 * D, ld, n, D, slopes[h], block,
+                            o + start * H * D + h * D, H * D);
+  });
 }
 
 template <typename T>
 void LightningBackward(const T* qkv, const T* dout, std::span<const int64_t> offsets, int64_t H,
-                       int64_t D, std::span<const double> slopes, int64_t block, T* dqkv) {
+                       int64_t D, std::span<const double> slopes, int64_t block, T* dqkv,
+                       ThreadPool* pool) {
   const int64_t ld = 3 * H * D;
-  for (size_t i = 0; i + 1 < offsets.size(); ++i) {
+  const auto pairs = Pairs(offsets, H);
+  ForEach(static_cast<int64_t>(pairs.size()), pool, [&](int idx) {
+    const auto [i, h] = pairs[idx];
     const int64_t start = offsets[i], n = offsets[i + 1] - offsets[i];
-    if (n == 0) continue;
-    for (int64_t h = 0; h < H; ++h) {
-      const T* base = qkv + start * ld + h * 3 * D;
-      T* dbase = dqkv + start * ld + h * 3 * D;
-      LightningHeadBackward<T>(base, base + D, base + 2 * D, ld, dout + start * H * D + h * D,
-                               H * D, n, D, slopes[h], block, dbase, dbase + D, dbase + 2 * D);
-    }
-  }
+    const T* base = qkv + start * ld + h * 3 * D;
+    T* dbase = dqkv + start * ld + h * 3 * D;
+    LightningHeadBackward<T>(base, base + D, base + 2 * D, ld, dout + start * H * D + h * D,
+                             H * D, n, D, slopes[h], block, dbase, dbase + D, dbase + 2 * D);
+  });
 }
 
 template <typename T>
@@ -199,65 +222,66 @@ constexpr int64_t kQueryChunk = 64;
 
 template <typename T>
 void SoftmaxAttentionForward(const T* q, const T* k, const T* v, std::span<const int64_t> offsets,
-                             int64_t H, int64_t KVH, int64_t D, T* o, T* lse) {
+                             int64_t H, int64_t KVH, int64_t D, T* o, T* lse, ThreadPool* pool) {
   const int64_t N = offsets.empty() ? 0 : offsets.back();
   const int64_t ldq = H * D, ldk = KVH * D, group = H / KVH;
   const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(D)));
-  std::vector<T> S;
-  for (size_t sq = 0; sq + 1 < offsets.size(); ++sq) {
+  const auto pairs = Pairs(offsets, H);
+  ForEach(static_cast<int64_t>(pairs.size()), pool, [&](int idx) {
+    const auto [sq, h] = pairs[idx];
     const int64_t start = offsets[sq], n = offsets[sq + 1] - start;
-    for (int64_t h = 0; h < H; ++h) {
-      const T* kh = k + start * ldk + (h / group) * D;
-      const T* vh = v + start * ldk + (h / group) * D;
-      for (int64_t r0 = 0; r0 < n; r0 += kQueryChunk) {
-        const int64_t rc = std::min(kQueryChunk, n - r0), nk = r0 + rc;
-        S.resize(rc * nk);
-        const T* qc = q + (start + r0) * ldq + h * D;
-        Gemm<T>(false, true, rc, nk, D, scale, qc, ldq, kh, ldk, T(0), S.data(), nk);
-        for (int64_t i = 0; i < rc; ++i) {
-          T* row = S.data() + i * nk;
-          const int64_t valid = r0 + i + 1;
-          T mx = row[0];
-          for (int64_t j = 1; j < valid; ++j) mx = std::max(mx, row[j]);
-          double sum = 0;
-          for (int64_t j = 0; j < valid; ++j) {
-            row[j] = std::exp(row[j] - mx);
-            sum += row[j];
-          }
-          const T inv = static_cast<T>(1.0 / sum);
-          for (int64_t j = 0; j < valid; ++j) row[j] *= inv;
-          for (int64_t j = valid; j < nk; ++j) row[j] = T(0);
-          lse[h * N + start + r0 + i] = mx + static_cast<T>(std::log(sum));
+    std::vector<T> S;
+    const T* kh = k + start * ldk + (h / group) * D;
+    const T* vh = v + start * ldk + (h / group) * D;
+    for (int64_t r0 = 0; r0 < n; r0 += kQueryChunk) {
+      const int64_t rc = std::min(kQueryChunk, n - r0), nk = r0 + rc;
+      S.resize(rc * nk);
+      const T* qc = q + (start + r0) * ldq + h * D;
+      Gemm<T>(false, true, rc, nk, D, scale, qc, ldq, kh, ldk, T(0), S.data(), nk);
+      for (int64_t i = 0; i < rc; ++i) {
+        T* row = S.data() + i * nk;
+        const int64_t valid = r0 + i + 1;
+        T mx = row[0];
+        for (int64_t j = 1; j < valid; ++j) mx = std::max(mx, row[j]);
+        double sum = 0;
+        for (int64_t j = 0; j < valid; ++j) {
+          row[j] = std::exp(row[j] - mx);
+          sum += row[j];
         }
-        Gemm<T>(false, false, rc, D, nk, T(1), S.data(), nk, vh, ldk, T(0),
-                o + (start + r0) * ldq + h * D, ldq);
+        const T inv = static_cast<T>(1.0 / sum);
+        for (int64_t j = 0; j < valid; ++j) row[j] *= inv;
+        for (int64_t j = valid; j < nk; ++j) row[j] = T(0);
+        lse[h * N + start + r0 + i] = mx + static_cast<T>(std::log(sum));
       }
+      Gemm<T>(false, false, rc, D, nk, T(1), S.data(), nk, vh, ldk, T(0),
+              o + (start + r0) * ldq + h * D, ldq);
     }
-  }
+  });
 }
 
 template <typename T>
 void SoftmaxAttentionBackward(const T* q, const T* k, const T* v, const T* o, const T* lse,
                               const T* dout, std::span<const int64_t> offsets, int64_t H,
-                              int64_t KVH, int64_t D, T* dq, T* dk, T* dv) {
+                              int64_t KVH, int64_t D, T* dq, T* dk, T* dv, ThreadPool* pool) {
   const int64_t N = offsets.empty() ? 0 : offsets.back();
   const int64_t ldq = H * D, ldk = KVH * D, group = H / KVH;
   const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(D)));
   std::fill(dk, dk + N * ldk, T(0));
   std::fill(dv, dv + N * ldk, T(0));
-  std::vector<T> P, dP, Di;
-  for (size_t sq = 0; sq + 1 < offsets.size(); ++sq) {
+  const auto pairs = Pairs(offsets, KVH);  // (sequence, KV head): owns its dK/dV rows
+  ForEach(static_cast<int64_t>(pairs.size()), pool, [&](int idx) {
+    const auto [sq, g] = pairs[idx];
     const int64_t start = offsets[sq], n = offsets[sq + 1] - start;
-    for (int64_t h = 0; h < H; ++h) {
-      const T* kh = k + start * ldk + (h / group) * D;
-      const T* vh = v + start * ldk + (h / group) * D;
-      T* dkh = dk + start * ldk + (h / group) * D;
-      T* dvh = dv + start * ldk + (h / group) * D;
+    std::vector<T> P, dP;
+    const T* kh = k + start * ldk + g * D;
+    const T* vh = v + start * ldk + g * D;
+    T* dkh = dk + start * ldk + g * D;
+    T* dvh = dv + start * ldk + g * D;
+    for (int64_t h = g * group; h < (g + 1) * group; ++h) {
       for (int64_t r0 = 0; r0 < n; r0 += kQueryChunk) {
         const int64_t rc = std::min(kQueryChunk, n - r0), nk = r0 + rc;
         P.resize(rc * nk);
         dP.resize(rc * nk);
-        Di.resize(rc);
         const T* qc = q + (start + r0) * ldq + h * D;
         const T* oc = o + (start + r0) * ldq + h * D;
         const T* doc = dout + (start + r0) * ldq + h * D;
@@ -283,7 +307,7 @@ void SoftmaxAttentionBackward(const T* q, const T* k, const T* v, const T* o, co
         Gemm<T>(true, false, nk, D, rc, T(1), P.data(), nk, doc, ldq, T(1), dvh, ldk);
       }
     }
-  }
+  });
 }
 
 #define RL_INSTANTIATE(T)                                                                        \
@@ -293,17 +317,17 @@ void SoftmaxAttentionBackward(const T* q, const T* k, const T* v, const T* o, co
   template void LightningHeadBackward<T>(const T*, const T*, const T*, int64_t, const T*,        \
                                          int64_t, int64_t, int64_t, double, int64_t, T*, T*, T*); \
   template void LightningForward<T>(const T*, std::span<const int64_t>, int64_t, int64_t,        \
-                                    std::span<const double>, int64_t, T*);                       \
+                                    std::span<const double>, int64_t, T*, ThreadPool*);          \
   template void LightningBackward<T>(const T*, const T*, std::span<const int64_t>, int64_t,      \
-                                     int64_t, std::span<const double>, int64_t, T*);             \
+                                     int64_t, std::span<const double>, int64_t, T*, ThreadPool*);\
   template void ApplyRope<T>(T*, std::span<const int64_t>, int64_t, int64_t, int64_t, double,    \
                              bool);                                                              \
   template void SoftmaxAttentionForward<T>(const T*, const T*, const T*,                         \
                                            std::span<const int64_t>, int64_t, int64_t, int64_t,  \
-                                           T*, T*);                                              \
+                                           T*, T*, ThreadPool*);                                 \
   template void SoftmaxAttentionBackward<T>(const T*, const T*, const T*, const T*, const T*,    \
                                             const T*, std::span<const int64_t>, int64_t,         \
-                                            int64_t, int64_t, T*, T*, T*);
+                                            int64_t, int64_t, T*, T*, T*, ThreadPool*);
 RL_INSTANTIATE(float)
 RL_INSTANTIATE(double)
 #undef RL_INSTANTIATE

@@ -8,6 +8,10 @@
 #include <cstdint>
 #include <span>
 
+namespace rl {
+class ThreadPool;
+}  // namespace rl
+
 namespace rl::learner {
 
 // ---- lightning attention (RECIPE.md "Lightning layer") ----------------------------------
@@ -31,14 +35,17 @@ void LightningHeadBackward(const T* q, const T* k, const T* v, int64_t ld_in, co
                            T* dk, T* dv);
 
 // Packed batch: qkv (N, 3·H·D) laid out [H][q|k|v][D] per token (after SiLU), slopes (H),
-// o (N, H·D) OVERWRITTEN.
+// o (N, H·D) OVERWRITTEN. pool (optional) runs (sequence, head) pairs in parallel; results
+// do not depend on it.
 template <typename T>
 void LightningForward(const T* qkv, std::span<const int64_t> offsets, int64_t H, int64_t D,
-                      std::span<const double> slopes, int64_t block, T* o);
+                      std::span<const double> slopes, int64_t block, T* o,
+                      ThreadPool* pool = nullptr);
 // dqkv (N, 3·H·D) OVERWRITTEN from dO (N, H·D).
 template <typename T>
 void LightningBackward(const T* qkv, const T* dout, std::span<const int64_t> offsets, int64_t H,
-                       int64_t D, std::span<const double> slopes, int64_t block, T* dqkv);
+                       int64_t D, std::span<const double> slopes, int64_t block, T* dqkv,
+                       ThreadPool* pool = nullptr);
 
 // ---- softmax attention with GQA (scale 1/sqrt(D), causal) --------------------------------
 
@@ -53,11 +60,14 @@ void ApplyRope(T* x, std::span<const int64_t> offsets, int64_t heads, int64_t D,
 // (the log-sum-exp of each row's scores, saved for the backward).
 template <typename T>
 void SoftmaxAttentionForward(const T* q, const T* k, const T* v, std::span<const int64_t> offsets,
-                             int64_t H, int64_t KVH, int64_t D, T* o, T* lse);
-// dq OVERWRITTEN, dk and dv OVERWRITTEN (all heads of a group summed).
+                             int64_t H, int64_t KVH, int64_t D, T* o, T* lse,
+                             ThreadPool* pool = nullptr);
+// dq OVERWRITTEN, dk and dv OVERWRITTEN (all heads of a group summed, in head order; pool
+// runs (sequence, KV head) pairs in parallel).
 template <typename T>
 void SoftmaxAttentionBackward(const T* q, const T* k, const T* v, const T* o, const T* lse,
                               const T* dout, std::span<const int64_t> offsets, int64_t H,
-                              int64_t KVH, int64_t D, T* dq, T* dk, T* dv);
+                              int64_t KVH, int64_t D, T* dq, T* dk, T* dv,
+                              ThreadPool* pool = nullptr);
 
 }  // namespace rl::learner

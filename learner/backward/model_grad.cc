@@ -181,7 +181,8 @@ double LayerForward(const ModelConfig& c, int64_t l, const WeightView<T>& w, con
     SiluForward<T>(lc->qkv_pre.data(), N * 3 * HD, lc->qkv.data());
     lc->o.resize(N * HD);
     const std::vector<double> slopes = LightningSlopes(c, l);
-    LightningForward<T>(lc->qkv.data(), offsets, H, D, slopes, opts.lightning_block, lc->o.data());
+    LightningForward<T>(lc->qkv.data(), offsets, H, D, slopes, opts.lightning_block, lc->o.data(),
+                        opts.pool);
     lc->on.resize(N * HD);
     lc->rstd_o.resize(N);
     RmsNormForward<T>(lc->o.data(), Get(w, p + "self_attn.norm.weight"), N, HD,
@@ -205,7 +206,7 @@ double LayerForward(const ModelConfig& c, int64_t l, const WeightView<T>& w, con
     lc->so.resize(N * HD);
     lc->lse.resize(H * N);
     SoftmaxAttentionForward<T>(lc->q.data(), lc->k.data(), lc->v.data(), offsets, H,
-                               c.num_kv_heads, D, lc->so.data(), lc->lse.data());
+                               c.num_kv_heads, D, lc->so.data(), lc->lse.data(), opts.pool);
     LinearForward<T>(lc->so.data(), Get(w, p + "self_attn.o_proj.weight"), N, HD, C, attn.data());
   }
   double alpha, beta;
@@ -266,7 +267,7 @@ void LayerBackward(const ModelConfig& c, int64_t l, const WeightView<T>& w, cons
     std::vector<T> dqkv(N * 3 * HD);
     const std::vector<double> slopes = LightningSlopes(c, l);
     LightningBackward<T>(lc.qkv.data(), d_o.data(), offsets, H, D, slopes, opts.lightning_block,
-                         dqkv.data());
+                         dqkv.data(), opts.pool);
     SiluBackward<T>(dqkv.data(), lc.qkv_pre.data(), N * 3 * HD, dqkv.data());
     LinearBackward<T>(dqkv.data(), lc.h1.data(), Get(w, p + "self_attn.qkv_proj.weight"), N, C,
                       3 * HD, dh1.data(), GetGrad(g, p + "self_attn.qkv_proj.weight"), true);
@@ -277,7 +278,7 @@ void LayerBackward(const ModelConfig& c, int64_t l, const WeightView<T>& w, cons
                       dso.data(), GetGrad(g, p + "self_attn.o_proj.weight"), false);
     SoftmaxAttentionBackward<T>(lc.q.data(), lc.k.data(), lc.v.data(), lc.so.data(),
                                 lc.lse.data(), dso.data(), offsets, H, KVH, D, dq.data(),
-                                dk.data(), dv.data());
+                                dk.data(), dv.data(), opts.pool);
     ApplyRope<T>(dq.data(), offsets, H, D, c.rotary_dim, c.rope_theta, true);
     ApplyRope<T>(dk.data(), offsets, KVH, D, c.rotary_dim, c.rope_theta, true);
     LinearBackward<T>(dq.data(), lc.h1.data(), Get(w, p + "self_attn.q_proj.weight"), N, C, HD,

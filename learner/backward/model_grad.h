@@ -26,6 +26,10 @@
 #include "rl/model/model_config.h"
 #include "rl/model/params.h"
 
+namespace rl {
+class ThreadPool;
+}  // namespace rl
+
 namespace rl::learner {
 
 template <typename T>
@@ -56,6 +60,7 @@ struct GradOptions {
   bool recompute = false;       // activation recomputation per layer
   double aux_loss_coef = 0.0;   // 0: the aux loss is neither computed into the loss nor differentiated
   LayerTimes* times = nullptr;  // accumulated into when non-null (benchmarks)
+  ThreadPool* pool = nullptr;   // attention heads in parallel (results do not depend on it)
 };
 
 struct PackedBatch {

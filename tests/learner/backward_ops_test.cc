@@ -9,6 +9,7 @@
 #include "learner/backward/attention.h"
 #include "learner/backward/basic_ops.h"
 #include "learner/backward/moe.h"
+#include "rl/core/thread_pool.h"
 #include "tests/learner/grad_check.h"
 
 namespace rl::learner {
@@ -276,6 +277,39 @@ TEST(BackwardOpsTest, MoeRouterExpertsAndAuxLossMatchFiniteDifferences) {
     CheckGradient("dw1", w1[e], dw1[e], f);
     CheckGradient("dw2", w2[e], dw2[e], f);
     CheckGradient("dw3", w3[e], dw3[e], f);
+  }
+}
+
+TEST(BackwardOpsTest, ThreadPoolGivesBitwiseIdenticalAttention) {
+  const int64_t H = 4, KVH = 2, D = 8, block = 5;
+  std::vector<int64_t> offsets = {0, 13, 13, 40};
+  const int64_t N = offsets.back();
+  std::vector<double> slopes = {0.1, 0.3, 0.9, 2.0};
+  std::mt19937_64 rng(8);
+  auto qkv = RandomVector(N * 3 * H * D, rng), dO = RandomVector(N * H * D, rng);
+  auto k = RandomVector(N * KVH * D, rng), v = RandomVector(N * KVH * D, rng);
+  ThreadPool pool(3);
+  for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+    static std::vector<double> o0, d0, so0, lse0, dq0, dk0, dv0;
+    std::vector<double> o(N * H * D), d(N * 3 * H * D), so(N * H * D), lse(H * N), dq(N * H * D),
+        dk(N * KVH * D), dv(N * KVH * D);
+    LightningForward<double>(qkv.data(), offsets, H, D, slopes, block, o.data(), p);
+    LightningBackward<double>(qkv.data(), dO.data(), offsets, H, D, slopes, block, d.data(), p);
+    SoftmaxAttentionForward<double>(qkv.data(), k.data(), v.data(), offsets, H, KVH, D, so.data(),
+                                    lse.data(), p);
+    SoftmaxAttentionBackward<double>(qkv.data(), k.data(), v.data(), so.data(), lse.data(),
+                                     dO.data(), offsets, H, KVH, D, dq.data(), dk.data(), dv.data(), p);
+    if (p == nullptr) {
+      o0 = o, d0 = d, so0 = so, lse0 = lse, dq0 = dq, dk0 = dk, dv0 = dv;
+    } else {
+      EXPECT_EQ(o, o0);
+      EXPECT_EQ(d, d0);
+      EXPECT_EQ(so, so0);
+      EXPECT_EQ(lse, lse0);
+      EXPECT_EQ(dq, dq0);
+      EXPECT_EQ(dk, dk0);
+      EXPECT_EQ(dv, dv0);
+    }
   }
 }
 
