@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <numeric>
 #include <sstream>
-#include <thread>
 
 #include "learner/advantages.h"
 #include "learner/backward/gemm.h"
@@ -147,10 +146,7 @@ Learner::Learner(ModelConfig config, ParamMap params, LearnerOptions options)
       options_(options),
       optimizer_(options.adamw),
       rng_(options.seed) {
-  const int threads = options_.num_threads > 0
-                          ? options_.num_threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (threads > 1) pool_ = std::make_unique<ThreadPool>(threads - 1);
+  if (options_.attention_threads > 1) pool_ = std::make_unique<ThreadPool>(options_.attention_threads - 1);
   for (const auto& [name, t] : params_) {
     names_.push_back(name);
     optimizer_.AddParam(t.numel(), options_.decay_all || !ExemptFromDecay(name));

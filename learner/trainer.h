@@ -49,7 +49,9 @@ struct LearnerOptions {
   bool recompute = false;          // activation recomputation per layer
   bool aux_loss = true;            // add config.router_aux_loss_coef · aux
   uint64_t seed = 0;               // mini-batch shuffling
-  int num_threads = 0;             // OpenBLAS threads and attention threads (0: hardware)
+  int num_threads = 0;             // OpenBLAS threads (0: leave as is)
+  int attention_threads = 1;       // > 1: attention heads on a pool (opt-in: nesting with
+                                   // OpenBLAS's own threads oversubscribes small machines)
 };
 
 struct PackedSequences {

@@ -4,7 +4,7 @@
 // saved-activation bytes and the process's peak RSS (run one point per process for memory).
 //
 //   learner_bench [--tokens 2048,8192] [--mode packed|single|both] [--recompute]
-//                 [--threads N] [--reps R]
+//                 [--threads N] [--attention-threads N] [--reps R]
 #include <sys/resource.h>
 
 #include <chrono>
@@ -120,7 +120,7 @@ int Main(int argc, char** argv) {
   std::vector<int64_t> sizes = {2048, 8192};
   std::string mode = "both";
   bool recompute = false;
-  int threads = 0, reps = 1;
+  int threads = 0, reps = 1, attention_threads = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -134,16 +134,17 @@ int Main(int argc, char** argv) {
       recompute = true;
     } else if (a == "--threads") {
       threads = std::stoi(next());
+    } else if (a == "--attention-threads") {
+      attention_threads = std::stoi(next());
     } else if (a == "--reps") {
       reps = std::stoi(next());
     } else {
       std::fprintf(stderr, "usage: learner_bench [--tokens 2048,8192] [--mode packed|single|both] "
-                           "[--recompute] [--threads N] [--reps R]\n");
+                           "[--recompute] [--threads N] [--attention-threads N] [--reps R]\n");
       return 2;
     }
   }
   if (threads > 0) SetBlasThreads(threads);
-  const int attention_threads = threads > 0 ? threads : BlasThreads();
   std::unique_ptr<ThreadPool> pool;
   if (attention_threads > 1) pool = std::make_unique<ThreadPool>(attention_threads - 1);
   EnableFlushToZero();
@@ -154,11 +155,11 @@ int Main(int argc, char** argv) {
   }
   const model::ParamMap params = model::InitParams(*cfg, 1);
   const char* core = std::getenv("OPENBLAS_CORETYPE");
-  std::printf("model: default arch (V=%lld C=%lld L=%lld H=%lld D=%lld E=%lld I=%lld), %d BLAS threads, "
+  std::printf("model: default arch (V=%lld C=%lld L=%lld H=%lld D=%lld E=%lld I=%lld), %d BLAS threads, %d attention threads, "
               "OPENBLAS_CORETYPE=%s, recompute=%s\n",
               (long long)cfg->vocab_size, (long long)cfg->hidden_size, (long long)cfg->num_layers,
               (long long)cfg->num_heads, (long long)cfg->head_dim, (long long)cfg->num_experts,
-              (long long)cfg->intermediate_size, BlasThreads(), core ? core : "(unset)",
+              (long long)cfg->intermediate_size, BlasThreads(), attention_threads, core ? core : "(unset)",
               recompute ? "yes" : "no");
   std::printf("sgemm peak (1024^3): %.1f GFLOP/s\n\n", SgemmPeak());
   std::printf("| batch | tokens | tokens/s | GFLOP/s | lightning us/token/layer | softmax share | activations MB |\n");

@@ -186,7 +186,7 @@ TEST(TrainerTest, SftLossFalls) {
   EXPECT_LT(last, 0.5 * first);
 }
 
-TEST(TrainerTest, RecomputationGivesBitwiseIdenticalWeights) {
+TEST(TrainerTest, RecomputationAndAttentionThreadsGiveBitwiseIdenticalWeights) {
   const ModelConfig c = SmallConfig();
   LearnerOptions opts;
   opts.adamw.lr = 1e-3;
@@ -194,10 +194,17 @@ TEST(TrainerTest, RecomputationGivesBitwiseIdenticalWeights) {
   auto a = *Learner::Create(c, ScaledParams(c, 8, 5.0f), opts);
   opts.recompute = true;
   auto b = *Learner::Create(c, ScaledParams(c, 8, 5.0f), opts);
+  opts.recompute = false;
+  opts.attention_threads = 3;
+  auto pooled = *Learner::Create(c, ScaledParams(c, 8, 5.0f), opts);
   RlBatch batch = OnPolicyBatch(*a, 12);
   ASSERT_TRUE(a->TrainStep(batch).ok());
   ASSERT_TRUE(b->TrainStep(batch).ok());
-  for (const auto& [name, t] : a->params()) EXPECT_EQ(t.data, b->params().at(name).data) << name;
+  ASSERT_TRUE(pooled->TrainStep(batch).ok());
+  for (const auto& [name, t] : a->params()) {
+    EXPECT_EQ(t.data, b->params().at(name).data) << name;
+    EXPECT_EQ(t.data, pooled->params().at(name).data) << name;
+  }
 }
 
 TEST(TrainerTest, ResumeIsBitwiseExact) {
