@@ -49,8 +49,8 @@ struct Workspace::Buffers {
   std::vector<int64_t> positions;  // (T)
   std::vector<int64_t> offsets;    // (T + 1) packed offsets of a decode step
   std::vector<float> fresh_state;  // (H, D, D) lightning state of a sequence without a cache
-  std::vector<float> lightning_scratch;  // LightningBlockedScratch(256, D)
-  std::vector<float> attn_scratch;       // prefill softmax scores; grows on demand
+  std::vector<float> lightning_scratch;  // prefill, per team thread; grows on demand
+  std::vector<float> attn_scratch;       // prefill softmax scores per team thread; grows
   void Reserve(const ModelConfig& c, int64_t T);
 };
 
