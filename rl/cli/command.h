@@ -37,6 +37,10 @@ int RunRuns(const Args& args);
 int RunMetrics(const Args& args);
 int RunSamples(const Args& args);
 int RunTrain(const Args& args);
+int RunModelInit(const Args& args);
+int RunModelInfo(const Args& args);
+int RunGenerate(const Args& args);
+int RunScore(const Args& args);
 int RunSft(const Args& args);
 
 }  // namespace rl::cli
