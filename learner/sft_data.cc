@@ -6,20 +6,35 @@
 
 namespace rl::learner {
 
-StatusOr<std::vector<SftExample>> LoadSftJsonl(const std::string& path,
-                                               const ByteTokenizerOptions& o) {
-  if (o.vocab_size < 256) {
-    return absl::InvalidArgumentError("byte tokenizer needs vocab_size >= 256, model has " +
-                                      std::to_string(o.vocab_size));
-  }
+SftEncoding MakeByteEncoding(const ByteTokenizerOptions& o) {
+  SftEncoding enc;
+  auto bytes = [](const std::string& s) {
+    std::vector<int32_t> ids;
+    for (unsigned char ch : s) ids.push_back(static_cast<int32_t>(ch));
+    return ids;
+  };
+  enc.prompt = [o, bytes](const std::string& s) {
+    std::vector<int32_t> ids;
+    if (o.bos_token_id >= 0) ids.push_back(static_cast<int32_t>(o.bos_token_id));
+    for (int32_t id : bytes(s)) ids.push_back(id);
+    return ids;
+  };
+  enc.response = [o, bytes](const std::string& s) {
+    std::vector<int32_t> ids = bytes(s);
+    if (o.eos_token_id >= 0) ids.push_back(static_cast<int32_t>(o.eos_token_id));
+    return ids;
+  };
+  enc.vocab_size = o.vocab_size;
+  enc.max_tokens = o.max_tokens;
+  return enc;
+}
+
+StatusOr<std::vector<SftExample>> LoadSftJsonl(const std::string& path, const SftEncoding& o) {
   std::ifstream f(path);
   if (!f) return absl::NotFoundError("cannot open " + path);
   std::vector<SftExample> out;
   std::string line;
   int64_t lineno = 0;
-  auto bytes = [](const std::string& s, std::vector<int32_t>* ids) {
-    for (unsigned char ch : s) ids->push_back(static_cast<int32_t>(ch));
-  };
   while (std::getline(f, line)) {
     ++lineno;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -32,12 +47,19 @@ StatusOr<std::vector<SftExample>> LoadSftJsonl(const std::string& path,
       }
     }
     SftExample ex;
-    if (o.bos_token_id >= 0) ex.prompt.push_back(static_cast<int32_t>(o.bos_token_id));
-    bytes(j["prompt"].get<std::string>(), &ex.prompt);
-    bytes(j["response"].get<std::string>(), &ex.response);
-    if (o.eos_token_id >= 0) ex.response.push_back(static_cast<int32_t>(o.eos_token_id));
+    ex.prompt = o.prompt(j["prompt"].get<std::string>());
+    ex.response = o.response(j["response"].get<std::string>());
     if (ex.prompt.empty()) return absl::InvalidArgumentError(where + "field 'prompt': empty (and no BOS token)");
     if (ex.response.empty()) return absl::InvalidArgumentError(where + "field 'response': empty");
+    for (const auto* ids : {&ex.prompt, &ex.response}) {
+      for (int32_t id : *ids) {
+        if (id < 0 || id >= o.vocab_size) {
+          return absl::InvalidArgumentError(where + "token id " + std::to_string(id) +
+                                            " outside the model vocabulary (" +
+                                            std::to_string(o.vocab_size) + ")");
+        }
+      }
+    }
     if (static_cast<int64_t>(ex.prompt.size()) >= o.max_tokens) {
       return absl::InvalidArgumentError(where + "field 'prompt': longer than max_tokens");
     }

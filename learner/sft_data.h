@@ -1,11 +1,12 @@
 // SFT data: a JSONL file of {"prompt": str, "response": str} records, tokenized and packed
 // into batches of whole examples (sequences concatenated, the prompt masked out of the loss).
-// Tokenizer: until a tokenizer.json implementation exists, text is tokenized as UTF-8 bytes
-// (token id = byte value; the vocabulary must have >= 256 entries), with optional BOS/EOS
-// ids from the model config. Errors name the file and line. Not thread-safe.
+// Tokenization is pluggable (SftEncoding): `rl sft` uses the checkpoint's tokenizer.json with
+// the chat template; MakeByteEncoding tokenizes UTF-8 bytes (id = byte value) for tests and
+// tokenizer-less models. Errors name the file and line. Not thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,25 @@ struct ByteTokenizerOptions {
   int64_t max_tokens = 4096;  // longer examples are truncated (response side)
 };
 
-StatusOr<std::vector<SftExample>> LoadSftJsonl(const std::string& path,
-                                               const ByteTokenizerOptions& options);
+struct SftEncoding {
+  std::function<std::vector<int32_t>(const std::string&)> prompt;    // template applied
+  std::function<std::vector<int32_t>(const std::string&)> response;  // end token appended
+  int64_t vocab_size = 0;     // every id must be below
+  int64_t max_tokens = 4096;  // longer examples are truncated (response side)
+};
+
+// UTF-8 bytes as ids, BOS/EOS from options when >= 0. vocab_size must be >= 256.
+SftEncoding MakeByteEncoding(const ByteTokenizerOptions& options);
+
+StatusOr<std::vector<SftExample>> LoadSftJsonl(const std::string& path, const SftEncoding& encoding);
+inline StatusOr<std::vector<SftExample>> LoadSftJsonl(const std::string& path,
+                                                      const ByteTokenizerOptions& options) {
+  if (options.vocab_size < 256) {
+    return absl::InvalidArgumentError("byte tokenizer needs vocab_size >= 256, model has " +
+                                      std::to_string(options.vocab_size));
+  }
+  return LoadSftJsonl(path, MakeByteEncoding(options));
+}
 
 // Packs examples starting at *cursor (wrapping around) until adding one more would exceed
 // max_tokens (at least one example per batch); advances *cursor (total examples consumed).

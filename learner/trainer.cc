@@ -350,7 +350,9 @@ Status Learner::Save(const std::string& dir) const {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::InternalError("cannot create " + dir + ": " + ec.message());
-  RL_RETURN_IF_ERROR(model::SaveCheckpoint(dir, config_, params_));
+  model::SaveOptions save;
+  save.tokenizer_json = tokenizer_json_;
+  RL_RETURN_IF_ERROR(model::SaveCheckpoint(dir, config_, params_, save));
   if (reference_) RL_RETURN_IF_ERROR(model::SaveCheckpoint(dir + "/reference", config_, *reference_));
   LearnerState st;
   st.step = optimizer_.step();
@@ -367,6 +369,7 @@ Status Learner::Save(const std::string& dir) const {
 StatusOr<std::unique_ptr<Learner>> Learner::Restore(const std::string& dir, LearnerOptions options) {
   RL_ASSIGN_OR_RETURN(model::Checkpoint ck, model::LoadCheckpoint(dir));
   RL_ASSIGN_OR_RETURN(std::unique_ptr<Learner> l, Create(ck.config, std::move(ck.params), options));
+  l->tokenizer_json_ = std::move(ck.tokenizer_json);
   if (l->reference_ && std::filesystem::exists(dir + "/reference/config.json")) {
     RL_ASSIGN_OR_RETURN(model::Checkpoint ref, model::LoadCheckpoint(dir + "/reference"));
     *l->reference_ = std::move(ref.params);

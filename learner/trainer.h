@@ -92,6 +92,9 @@ class Learner {
   const model::ParamMap& params() const { return params_; }
   int64_t step() const { return optimizer_.step(); }  // optimiser updates so far
   int64_t data_cursor() const { return data_cursor_; }
+  // tokenizer.json text written into checkpoints by Save (kept from Restore).
+  void set_tokenizer_json(std::string json) { tokenizer_json_ = std::move(json); }
+  const std::string& tokenizer_json() const { return tokenizer_json_; }
   void set_data_cursor(int64_t c) { data_cursor_ = c; }
   // Peak bytes of saved activations in the last step (for memory reports).
   int64_t last_activation_bytes() const { return last_activation_bytes_; }
@@ -115,6 +118,7 @@ class Learner {
   std::vector<std::string> names_;  // registration order of the optimiser
   std::mt19937_64 rng_;
   int64_t data_cursor_ = 0;
+  std::string tokenizer_json_;
   int64_t last_activation_bytes_ = 0;
   std::unique_ptr<ThreadPool> pool_;  // attention heads; null with one thread
 };

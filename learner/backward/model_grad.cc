@@ -10,6 +10,7 @@
 #include "learner/backward/moe.h"
 #include "learner/policy_loss.h"
 #include "rl/core/logging.h"
+#include "rl/kernels/decay.h"
 
 namespace rl::learner {
 
@@ -80,12 +81,10 @@ Tensors<T> ZeroTensors(const ModelConfig& config) {
 }
 
 std::vector<double> LightningSlopes(const ModelConfig& c, int64_t layer) {
-  const double factor =
-      c.num_layers <= 1 ? 1.0 + 1e-5
-                        : 1.0 - static_cast<double>(layer) / static_cast<double>(c.num_layers - 1) + 1e-5;
   std::vector<double> s(c.num_heads);
   for (int64_t h = 0; h < c.num_heads; ++h) {
-    s[h] = std::pow(2.0, -8.0 * static_cast<double>(h + 1) / static_cast<double>(c.num_heads)) * factor;
+    s[h] = kernels::LightningSlope(h, c.num_heads, layer, c.num_layers,
+                                   c.dialect == "transformers");
   }
   return s;
 }

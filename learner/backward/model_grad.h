@@ -47,7 +47,8 @@ Tensors<T> ZeroTensors(const model::ModelConfig& config);
 // The LM head weight's name: lm_head.weight, or the embedding when tie_word_embeddings.
 std::string LmHeadName(const model::ModelConfig& config);
 
-// Lightning slopes s_{h,l} (H entries) of global layer l (RECIPE.md "Decay").
+// Lightning slopes s_{h,l} (H entries) of global layer l (RECIPE.md "Decay"), in the
+// checkpoint dialect's formula (rl/kernels/decay.h, shared with the engine).
 std::vector<double> LightningSlopes(const model::ModelConfig& config, int64_t layer);
 
 // Wall-clock seconds spent in layers by type (forward + backward, recomputation included).

@@ -4,7 +4,11 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
 
 #include "learner/options_from_config.h"
 #include "learner/sft_data.h"
@@ -13,6 +17,8 @@
 #include "rl/config/config.h"
 #include "rl/model/checkpoint.h"
 #include "rl/model/hf_config.h"
+#include "rl/tokenizer/default_tokenizer.h"
+#include "rl/tokenizer/tokenizer.h"
 
 namespace rl::cli {
 namespace {
@@ -33,6 +39,24 @@ StatusOr<learner::LearnerOptions> OptionsFrom(const config::RunConfig& cfg, int 
   o.recompute = cfg.sft.recompute;
   o.num_threads = threads;
   return o;
+}
+
+// prompt → chat template → ids; response → ids + the end-of-turn token (<|im_end|>, else
+// <|endoftext|>), the token generation stops at.
+learner::SftEncoding EncodingFor(std::shared_ptr<const tokenizer::Tokenizer> tok, int64_t vocab_size,
+                                 int64_t max_tokens) {
+  learner::SftEncoding enc;
+  std::optional<int32_t> end = tok->TokenId(tokenizer::kImEnd);
+  if (!end) end = tok->TokenId(tokenizer::kEndOfText);
+  enc.prompt = [tok](const std::string& s) { return tok->Encode(tokenizer::ApplyChatTemplate(s)); };
+  enc.response = [tok, end](const std::string& s) {
+    std::vector<int32_t> ids = tok->Encode(s, /*parse_special=*/false);
+    if (end) ids.push_back(*end);
+    return ids;
+  };
+  enc.vocab_size = vocab_size;
+  enc.max_tokens = max_tokens;
+  return enc;
 }
 
 }  // namespace
@@ -71,11 +95,13 @@ int RunSft(const Args& args) {
   } else {
     model::ModelConfig mc;
     model::ParamMap params;
+    std::string tokenizer_json;
     if (!cfg->model.checkpoint.empty()) {
       auto ck = model::LoadCheckpoint(cfg->model.checkpoint);
       if (!ck.ok()) return Fail(ck.status());
       mc = ck->config;
       params = std::move(ck->params);
+      tokenizer_json = std::move(ck->tokenizer_json);
     } else {
       auto m = model::ModelConfigFromArch(cfg->model.arch);
       if (!m.ok()) return Fail(m.status());
@@ -85,13 +111,31 @@ int RunSft(const Args& args) {
     auto r = learner::Learner::Create(mc, std::move(params), *opts);
     if (!r.ok()) return Fail(r.status());
     l = std::move(*r);
+    l->set_tokenizer_json(std::move(tokenizer_json));
   }
-  learner::ByteTokenizerOptions tok;
-  tok.vocab_size = l->config().vocab_size;
-  tok.bos_token_id = l->config().bos_token_id;
-  tok.eos_token_id = l->config().eos_token_id;
-  tok.max_tokens = std::min(cfg->sft.max_example_tokens, cfg->sft.batch_tokens);
-  auto examples = learner::LoadSftJsonl(cfg->sft.data, tok);
+  // Tokenizer: model.tokenizer, else the checkpoint's tokenizer.json, else the default one.
+  if (!cfg->model.tokenizer.empty()) {
+    std::ifstream f(cfg->model.tokenizer);
+    if (!f) return Fail(absl::NotFoundError("model.tokenizer: cannot open " + cfg->model.tokenizer));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    l->set_tokenizer_json(ss.str());
+  } else if (l->tokenizer_json().empty()) {
+    l->set_tokenizer_json(tokenizer::DefaultTokenizerJson());
+  }
+  auto tok = tokenizer::Tokenizer::FromJson(l->tokenizer_json(), cfg->model.tokenizer.empty()
+                                                                     ? "tokenizer.json"
+                                                                     : cfg->model.tokenizer);
+  if (!tok.ok()) return Fail(tok.status());
+  if ((*tok)->vocab_size() > l->config().vocab_size) {
+    return Fail(absl::InvalidArgumentError("tokenizer has " + std::to_string((*tok)->vocab_size()) +
+                                           " tokens but the model's vocab_size is " +
+                                           std::to_string(l->config().vocab_size)));
+  }
+  const auto enc = EncodingFor(std::shared_ptr<const tokenizer::Tokenizer>(std::move(*tok)),
+                               l->config().vocab_size,
+                               std::min(cfg->sft.max_example_tokens, cfg->sft.batch_tokens));
+  auto examples = learner::LoadSftJsonl(cfg->sft.data, enc);
   if (!examples.ok()) return Fail(examples.status());
 
   const auto t0 = std::chrono::steady_clock::now();

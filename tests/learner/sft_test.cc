@@ -103,7 +103,7 @@ TEST(SftCliTest, RlSftWritesACheckpointAndLossFalls) {
   WriteFile(dir + "/data.jsonl", kJsonl);
   WriteFile(dir + "/sft.yaml",
             "run: {name: sft_test, dir: " + dir + "/run}\n"
-            "model:\n  arch: {vocab_size: 256, hidden_size: 16, num_layers: 2,\n"
+            "model:\n  arch: {vocab_size: 512, hidden_size: 16, num_layers: 2,\n"
             "         layer_types: [linear_attention, full_attention], num_heads: 2, head_dim: 8,\n"
             "         num_kv_heads: 1, rotary_dim: 4, intermediate_size: 16}\n"
             "sft: {data: " + dir + "/data.jsonl, output: " + dir + "/out, steps: 30, batch_tokens: 64,\n"
@@ -126,7 +126,8 @@ TEST(SftCliTest, RlSftWritesACheckpointAndLossFalls) {
   EXPECT_LT(losses.back(), 0.5 * losses.front());
   auto ck = model::LoadCheckpoint(dir + "/out");
   ASSERT_TRUE(ck.ok()) << ck.status();
-  EXPECT_EQ(ck->config.vocab_size, 256);
+  EXPECT_EQ(ck->config.vocab_size, 512);
+  EXPECT_FALSE(ck->tokenizer_json.empty());  // the default tokenizer travels with the weights
   EXPECT_TRUE(std::filesystem::exists(dir + "/out/learner_state.bin"));
   std::filesystem::remove_all(dir);
 }

@@ -58,8 +58,11 @@ PackedSequences MakeBatch(uint64_t seed, std::vector<int64_t> lens, int64_t prom
   return b;
 }
 
-TEST(TrainerTest, LogProbsMatchEngineForwardAndIndependentDoubleReference) {
-  const ModelConfig c = SmallConfig();
+class EngineAgreementTest : public ::testing::TestWithParam<const char*> {};  // dialect
+
+TEST_P(EngineAgreementTest, LogProbsMatchEngineForwardAndIndependentDoubleReference) {
+  ModelConfig c = SmallConfig();
+  c.dialect = GetParam();
   model::ParamMap params = ScaledParams(c, 3, 10.0f);  // std 0.2: far from the identity
   PackedSequences b = MakeBatch(1, {9, 300, 5}, 2);     // 300 > block: several LA-2 blocks
   LearnerOptions opts;
@@ -96,6 +99,8 @@ TEST(TrainerTest, LogProbsMatchEngineForwardAndIndependentDoubleReference) {
   }
   std::printf("max |learner − double reference| log-prob: %.3g\n", worst);
 }
+
+INSTANTIATE_TEST_SUITE_P(Dialects, EngineAgreementTest, ::testing::Values("original", "transformers"));
 
 RlBatch OnPolicyBatch(Learner& l, uint64_t seed) {
   RlBatch b;
