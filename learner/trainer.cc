@@ -170,6 +170,7 @@ StatusOr<std::unique_ptr<Learner>> Learner::Create(ModelConfig config, ParamMap 
 }
 
 Status Learner::Update(const PackedSequences& b, const std::vector<int32_t>& targets,
+                       double temperature,
                        const std::function<Status(const Scored&, double*, std::vector<double>*,
                                                   Metrics*)>& loss_fn,
                        Metrics* metrics) {
@@ -181,8 +182,6 @@ Status Learner::Update(const PackedSequences& b, const std::vector<int32_t>& tar
   go.recompute = options_.recompute;
   go.aux_loss_coef = options_.aux_loss ? config_.router_aux_loss_coef : 0.0;
   go.pool = pool_.get();
-  const double temperature = metrics->count("sft") ? 1.0 : options_.temperature;
-  metrics->erase("sft");
   WeightView<float> w = ViewOf(params_);
   const std::string head = LmHeadName(config_);
   Activations<float> acts;
@@ -305,7 +304,7 @@ StatusOr<Metrics> Learner::TrainStep(const RlBatch& batch) {
       }
       return absl::OkStatus();
     };
-    RL_RETURN_IF_ERROR(Update(sub, targets, loss_fn, &m));
+    RL_RETURN_IF_ERROR(Update(sub, targets, options_.temperature, loss_fn, &m));
     per_update.push_back(std::move(m));
   }
   Metrics out = Combine(per_update);
@@ -321,7 +320,6 @@ StatusOr<Metrics> Learner::SftStep(const PackedSequences& batch) {
   const auto t0 = std::chrono::steady_clock::now();
   RL_RETURN_IF_ERROR(ValidatePacked(batch, config_.vocab_size));
   Metrics m;
-  m["sft"] = 1;
   auto loss_fn = [&](const Scored& sc, double* loss, std::vector<double>* dlogp, Metrics*) -> Status {
     const double n = static_cast<double>(std::max<size_t>(sc.logp.size(), 1));
     *loss = 0;
@@ -329,7 +327,7 @@ StatusOr<Metrics> Learner::SftStep(const PackedSequences& batch) {
     dlogp->assign(sc.logp.size(), -1.0 / n);
     return absl::OkStatus();
   };
-  RL_RETURN_IF_ERROR(Update(batch, ResponseTargets(batch), loss_fn, &m));
+  RL_RETURN_IF_ERROR(Update(batch, ResponseTargets(batch), /*temperature=*/1.0, loss_fn, &m));
   m["train/tokens"] = static_cast<double>(batch.tokens.size());
   m["train/tokens_per_s"] = static_cast<double>(batch.tokens.size()) / std::max(Seconds(t0), 1e-9);
   return m;

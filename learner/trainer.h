@@ -106,6 +106,7 @@ class Learner {
   // tokens' log-probs (and entropies) to the loss and ∂loss/∂logp; writes metrics.
   struct Scored;
   Status Update(const PackedSequences& batch, const std::vector<int32_t>& targets,
+                double temperature,
                 const std::function<Status(const Scored&, double* loss, std::vector<double>* dlogp,
                                            Metrics* m)>& loss_fn,
                 Metrics* metrics);

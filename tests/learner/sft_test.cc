@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "learner/sft_data.h"
 #include "learner/trainer.h"
@@ -129,6 +130,37 @@ TEST(SftCliTest, RlSftWritesACheckpointAndLossFalls) {
   EXPECT_EQ(ck->config.vocab_size, 512);
   EXPECT_FALSE(ck->tokenizer_json.empty());  // the default tokenizer travels with the weights
   EXPECT_TRUE(std::filesystem::exists(dir + "/out/learner_state.bin"));
+  std::filesystem::remove_all(dir);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// N steps in one process vs N/2, then a NEW process resuming to N: identical files.
+TEST(SftCliTest, ResumeInAFreshProcessIsBitwiseExact) {
+  const std::string dir = TempPath("resume");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  WriteFile(dir + "/data.jsonl", kJsonl);
+  WriteFile(dir + "/sft.yaml",
+            "run: {name: sft_resume, dir: " + dir + "/run, seed: 3}\n"
+            "model:\n  arch: {vocab_size: 512, hidden_size: 16, num_layers: 2,\n"
+            "         layer_types: [linear_attention, full_attention], num_heads: 2, head_dim: 8,\n"
+            "         num_kv_heads: 1, rotary_dim: 4, intermediate_size: 16}\n"
+            "sft: {data: " + dir + "/data.jsonl, steps: 8, batch_tokens: 40, lr: 0.01}\n");
+  const std::string rl = std::string(RL_BINARY_DIR) + "/bin/rl sft " + dir + "/sft.yaml --threads 1 ";
+  const std::string quiet = " > /dev/null 2>&1";
+  ASSERT_EQ(std::system((rl + "--set sft.output=" + dir + "/a" + quiet).c_str()), 0);
+  ASSERT_EQ(std::system((rl + "--set sft.output=" + dir + "/b --set sft.steps=4" + quiet).c_str()), 0);
+  ASSERT_EQ(std::system((rl + "--set sft.output=" + dir + "/b --resume" + quiet).c_str()), 0);
+  const std::string a = ReadAll(dir + "/a/model.safetensors");
+  ASSERT_FALSE(a.empty());
+  EXPECT_TRUE(a == ReadAll(dir + "/b/model.safetensors"));
+  EXPECT_TRUE(ReadAll(dir + "/a/learner_state.bin") == ReadAll(dir + "/b/learner_state.bin"));
   std::filesystem::remove_all(dir);
 }
 
