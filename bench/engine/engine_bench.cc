@@ -34,14 +34,34 @@ double Seconds(Clock::time_point a) {
 StatusOr<ModelConfig> SizeConfig(const std::string& size) {
   ModelConfig c;
   if (size == "tiny") {
-    c.vocab_size = 4096; c.hidden_size = 256; c.num_layers = 8; c.num_heads = 4; c.head_dim = 64;
-    c.num_kv_heads = 2; c.rotary_dim = 32; c.intermediate_size = 512; c.num_experts = 4;
+    c.vocab_size = 4096;
+    c.hidden_size = 256;
+    c.num_layers = 8;
+    c.num_heads = 4;
+    c.head_dim = 64;
+    c.num_kv_heads = 2;
+    c.rotary_dim = 32;
+    c.intermediate_size = 512;
+    c.num_experts = 4;
   } else if (size == "small") {
-    c.vocab_size = 32000; c.hidden_size = 512; c.num_layers = 8; c.num_heads = 8; c.head_dim = 64;
-    c.num_kv_heads = 4; c.rotary_dim = 32; c.intermediate_size = 1024; c.num_experts = 8;
+    c.vocab_size = 32000;
+    c.hidden_size = 512;
+    c.num_layers = 8;
+    c.num_heads = 8;
+    c.head_dim = 64;
+    c.num_kv_heads = 4;
+    c.rotary_dim = 32;
+    c.intermediate_size = 1024;
+    c.num_experts = 8;
   } else if (size == "medium") {
-    c.vocab_size = 32000; c.hidden_size = 1024; c.num_layers = 16; c.num_heads = 16;
-    c.head_dim = 64; c.num_kv_heads = 8; c.rotary_dim = 32; c.intermediate_size = 1024;
+    c.vocab_size = 32000;
+    c.hidden_size = 1024;
+    c.num_layers = 16;
+    c.num_heads = 16;
+    c.head_dim = 64;
+    c.num_kv_heads = 8;
+    c.rotary_dim = 32;
+    c.intermediate_size = 1024;
     c.num_experts = 4;
   } else {
     return absl::InvalidArgumentError("--size must be tiny, small or medium, got " + size);
@@ -54,7 +74,8 @@ StatusOr<ModelConfig> SizeConfig(const std::string& size) {
 void SetPattern(ModelConfig* c, bool hybrid) {
   c->layer_types.clear();
   for (int64_t i = 0; i < c->num_layers; ++i) {
-    c->layer_types.push_back(!hybrid || (i + 1) % 8 == 0 ? LayerType::kSoftmax : LayerType::kLightning);
+    c->layer_types.push_back(!hybrid || (i + 1) % 8 == 0 ? LayerType::kSoftmax
+                                                         : LayerType::kLightning);
   }
 }
 
@@ -115,7 +136,8 @@ struct Options {
   bool prefill = true, decode = true;
 };
 
-void Row(const char* model, const char* phase, int64_t batch, int64_t ctx, const std::string& rest) {
+void Row(const char* model, const char* phase, int64_t batch, int64_t ctx,
+         const std::string& rest) {
   std::printf("| %-8s | %-7s | %5lld | %6lld | %s\n", model, phase, static_cast<long long>(batch),
               static_cast<long long>(ctx), rest.c_str());
   std::fflush(stdout);
@@ -161,7 +183,8 @@ void BenchModel(const char* name, const ModelConfig& c, const Options& o) {
         for (int64_t i = 0; i < B; ++i) states.emplace_back(c, ctx);
         for (auto& s : states) ptrs.push_back(&s);
         std::vector<int32_t> tokens(static_cast<size_t>(B * ctx));
-        for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<int32_t>((i * 7919) % c.vocab_size);
+        for (size_t i = 0; i < tokens.size(); ++i)
+          tokens[i] = static_cast<int32_t>((i * 7919) % c.vocab_size);
         std::vector<int64_t> off;
         for (int64_t i = 0; i <= B; ++i) off.push_back(i * ctx);
         std::vector<float> logits(static_cast<size_t>(B * c.vocab_size));
@@ -169,14 +192,15 @@ void BenchModel(const char* name, const ModelConfig& c, const Options& o) {
         auto t0 = Clock::now();
         Status st = model::PrefillBatch(m, {tokens, off}, ptrs, &ws, logits);
         const double sec = Seconds(t0);
-        Row(name, "prefill", B, ctx, st.ok() ? Measured(double(B * ctx), sec, pf_flops, peak)
-                                             : std::string(st.message()));
+        Row(name, "prefill", B, ctx,
+            st.ok() ? Measured(double(B * ctx), sec, pf_flops, peak) : std::string(st.message()));
       }
       // Decode: B sequences at position ctx, decode_steps steps.
       const double dc_flops =
-          o.decode_steps * B * (TokenFlops(c, ctx + o.decode_steps / 2.0, false, 0) + LmHeadFlops(c));
-      const double dc_est = o.decode_steps * (wbytes + B * StateBytes(c, ctx)) / 5e9 +
-                            dc_flops / (0.1 * peak * 1e9);
+          o.decode_steps * B *
+          (TokenFlops(c, ctx + o.decode_steps / 2.0, false, 0) + LmHeadFlops(c));
+      const double dc_est =
+          o.decode_steps * (wbytes + B * StateBytes(c, ctx)) / 5e9 + dc_flops / (0.1 * peak * 1e9);
       if (!o.decode) continue;
       if (mem_gb > o.max_gb) {
         Row(name, "decode", B, ctx, Skipped("memory GB >", mem_gb));
@@ -198,11 +222,13 @@ void BenchModel(const char* name, const ModelConfig& c, const Options& o) {
       std::vector<int32_t> tok(static_cast<size_t>(B), 1);
       Status st = model::DecodeStep(m, ptrs, tok, &ws, logits);  // warm-up
       auto t0 = Clock::now();
-      for (int64_t s = 1; s < o.decode_steps && st.ok(); ++s) st = model::DecodeStep(m, ptrs, tok, &ws, logits);
+      for (int64_t s = 1; s < o.decode_steps && st.ok(); ++s)
+        st = model::DecodeStep(m, ptrs, tok, &ws, logits);
       const double sec = Seconds(t0);
       const double flops = dc_flops * (o.decode_steps - 1) / o.decode_steps;
-      Row(name, "decode", B, ctx, st.ok() ? Measured(double(B * (o.decode_steps - 1)), sec, flops, peak)
-                                          : std::string(st.message()));
+      Row(name, "decode", B, ctx,
+          st.ok() ? Measured(double(B * (o.decode_steps - 1)), sec, flops, peak)
+                  : std::string(st.message()));
     }
   }
 }
@@ -251,8 +277,8 @@ int Main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   Status st = args.Parse(a);
   if (!st.ok() || args.help_requested()) {
-    std::fprintf(st.ok() ? stdout : stderr, "%s%s\n", st.ok() ? "" : (std::string(st.message()) + "\n").c_str(),
-                 args.Help().c_str());
+    std::fprintf(st.ok() ? stdout : stderr, "%s%s\n",
+                 st.ok() ? "" : (std::string(st.message()) + "\n").c_str(), args.Help().c_str());
     return st.ok() ? 0 : 2;
   }
   Options o;
@@ -287,8 +313,9 @@ int Main(int argc, char** argv) {
   std::printf("sgemm peak (%dx%dx%d, best of 3): %.1f GFLOP/s\n", peak_n, peak_n, peak_n, o.peak);
   std::printf("load average at start: %s (the CPU may be shared; wall-clock numbers)\n",
               LoadAverage().c_str());
-  std::printf("size=%s decode_steps=%lld max_seconds=%.0f max_gb=%.1f\n\n", args.Get("size").c_str(),
-              static_cast<long long>(o.decode_steps), o.max_seconds, o.max_gb);
+  std::printf("size=%s decode_steps=%lld max_seconds=%.0f max_gb=%.1f\n\n",
+              args.Get("size").c_str(), static_cast<long long>(o.decode_steps), o.max_seconds,
+              o.max_gb);
   std::printf("| model    | phase   | batch |    ctx |   tokens/s |  GFLOP/s | %%peak | time\n");
   std::printf("|----------|---------|-------|--------|------------|----------|--------|------\n");
   const std::string models = args.Get("models");

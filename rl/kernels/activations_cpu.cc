@@ -1,7 +1,6 @@
-#include "rl/kernels/activations.h"
-
 #include <algorithm>
 
+#include "rl/kernels/activations.h"
 #include "rl/kernels/vec.h"
 
 namespace rl::kernels {

@@ -1,11 +1,10 @@
-#include "rl/kernels/lightning_attention.h"
-
 #include <cblas.h>
 
 #include <algorithm>
 #include <vector>
 
 #include "rl/kernels/decay.h"
+#include "rl/kernels/lightning_attention.h"
 #include "rl/kernels/vec.h"
 
 namespace rl::kernels {
@@ -81,9 +80,9 @@ void LightningAttentionBlocked(const LightningShape& s, const double* slopes, co
   const int64_t T = s.T, H = s.H, D = s.D;
   const int64_t B = block > 0 ? block : LightningBlockSize(T);
   const int64_t ldo = s.out_stride();
-  float* pw = scratch;              // (B + 1): λ^n
-  float* sc = pw + (B + 1);         // (B, B)
-  float* scaled = sc + B * B;       // (B, D)
+  float* pw = scratch;         // (B + 1): λ^n
+  float* sc = pw + (B + 1);    // (B, B)
+  float* scaled = sc + B * B;  // (B, D)
   for (int64_t h = 0; h < H; ++h) {
     FillDecayPowers(slopes[h], B + 1, pw);
     float* kv = state + h * D * D;  // (D, D)
@@ -92,25 +91,25 @@ void LightningAttentionBlocked(const LightningShape& s, const double* slopes, co
       const float* qb = q + t0 * s.ld + h * s.hs;  // (m, D), row stride ld
       const float* kb = k + t0 * s.ld + h * s.hs;
       const float* vb = v + t0 * s.ld + h * s.hs;
-      float* ob = o + t0 * ldo + h * D;            // (m, D), row stride H·D
+      float* ob = o + t0 * ldo + h * D;  // (m, D), row stride H·D
       // O_intra = ((Q Kᵀ) ⊙ Dg) V with Dg[i, j] = λ^(i−j) for i ≥ j, else 0.
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, m, D, 1.0f, qb, s.ld, kb, s.ld,
-                  0.0f, sc, m);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, m, D, 1.0f, qb, s.ld, kb, s.ld, 0.0f,
+                  sc, m);
       for (int64_t i = 0; i < m; ++i) {
         float* row = sc + i * m;
         for (int64_t j = 0; j <= i; ++j) row[j] *= pw[i - j];
         std::fill(row + i + 1, row + m, 0.0f);
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, m, 1.0f, sc, m, vb, s.ld,
-                  0.0f, ob, ldo);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, m, 1.0f, sc, m, vb, s.ld, 0.0f,
+                  ob, ldo);
       // O_inter = (Q ⊙ λ^(i+1)) KV with KV the state after the previous block.
       for (int64_t i = 0; i < m; ++i) {
         const float* qi = qb + i * s.ld;
         float* di = scaled + i * D;
         for (int64_t d = 0; d < D; ++d) di[d] = qi[d] * pw[i + 1];
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, D, 1.0f, scaled, D, kv, D,
-                  1.0f, ob, ldo);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, D, 1.0f, scaled, D, kv, D, 1.0f,
+                  ob, ldo);
       // KV = λ^m KV + (K ⊙ λ^(m−1−j))ᵀ V.
       for (int64_t j = 0; j < m; ++j) {
         const float* kj = kb + j * s.ld;

@@ -1,6 +1,6 @@
 // Linear layer through OpenBLAS cblas_sgemm: y = x · Wᵀ (+ y when accumulate), with W in the
-// PyTorch [out, in] layout. One row (n = 1, batch-1 decode) goes through sgemv. Thread-safety: OpenBLAS's;
-// distinct outputs may be computed from several threads.
+// PyTorch [out, in] layout. One row (n = 1, batch-1 decode) goes through sgemv. Thread-safety:
+// OpenBLAS's; distinct outputs may be computed from several threads.
 #pragma once
 
 #include <cstdint>

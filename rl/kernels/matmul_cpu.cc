@@ -1,10 +1,9 @@
-#include "rl/kernels/matmul.h"
-
 #include <cblas.h>
 
 #include <algorithm>
 #include <cstdlib>
 
+#include "rl/kernels/matmul.h"
 #include "rl/kernels/parallel.h"
 
 namespace rl::kernels {
@@ -48,8 +47,8 @@ void SetBlasSingleThreaded() { openblas_set_num_threads(1); }
 std::string BlasInfo() {
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   return std::string(openblas_get_config()) + "; core " + openblas_get_corename() + ", " +
-         std::to_string(openblas_get_num_threads()) + " threads, OPENBLAS_CORETYPE=" +
-         (coretype != nullptr ? coretype : "(unset)");
+         std::to_string(openblas_get_num_threads()) +
+         " threads, OPENBLAS_CORETYPE=" + (coretype != nullptr ? coretype : "(unset)");
 }
 
 std::string BlasCoreWarning() {

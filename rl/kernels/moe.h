@@ -10,8 +10,7 @@ namespace rl::kernels {
 
 // logits: (n, E); idx: (n, k) expert ids (descending probability, ties → lower id);
 // weights: (n, k) renormalised probabilities.
-void MoeRoute(const float* logits, int64_t n, int64_t E, int64_t k, int32_t* idx,
-              float* weights);
+void MoeRoute(const float* logits, int64_t n, int64_t E, int64_t k, int32_t* idx, float* weights);
 
 struct MoeWeights {
   int64_t C = 0, I = 0, E = 0;

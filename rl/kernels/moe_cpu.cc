@@ -1,17 +1,15 @@
-#include "rl/kernels/moe.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "rl/kernels/activations.h"
 #include "rl/kernels/matmul.h"
+#include "rl/kernels/moe.h"
 #include "rl/kernels/vec.h"
 
 namespace rl::kernels {
 
-void MoeRoute(const float* logits, int64_t n, int64_t E, int64_t k, int32_t* idx,
-              float* weights) {
+void MoeRoute(const float* logits, int64_t n, int64_t E, int64_t k, int32_t* idx, float* weights) {
   for (int64_t t = 0; t < n; ++t) {
     const float* z = logits + t * E;
     float mx = z[0];
@@ -46,14 +44,13 @@ int64_t MoeScratch(int64_t n, int64_t k, int64_t C, int64_t I) {
 }
 
 void MoeExperts(const MoeWeights& w, const float* h, int64_t n, int64_t k, const int32_t* idx,
-                const float* weights, float* y, float* scratch, int32_t* rows,
-                ParallelTeam* team) {
+                const float* weights, float* y, float* scratch, int32_t* rows, ParallelTeam* team) {
   const int64_t C = w.C, I = w.I;
   const int64_t r_max = n * k;
-  float* xg = scratch;          // (r, C) gathered token rows of one expert
-  float* a = xg + r_max * C;    // (r, I)
-  float* b = a + r_max * I;     // (r, I)
-  float* out = b + r_max * I;   // (r, C)
+  float* xg = scratch;         // (r, C) gathered token rows of one expert
+  float* a = xg + r_max * C;   // (r, I)
+  float* b = a + r_max * I;    // (r, I)
+  float* out = b + r_max * I;  // (r, C)
   std::memset(y, 0, sizeof(float) * static_cast<size_t>(n * C));
   for (int64_t e = 0; e < w.E; ++e) {
     int64_t cnt = 0;

@@ -29,9 +29,24 @@ ParallelTeam::~ParallelTeam() {
   for (auto& t : threads_) t.join();
 }
 
-void ParallelTeam::Drain() {
+bool ParallelTeam::Claim(uint64_t gen, int64_t* index, Call* call, void** ctx) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gen != generation_ || next_ >= n_) return false;
+  *index = next_++;
+  *call = call_;
+  *ctx = ctx_;
+  return true;
+}
+
+void ParallelTeam::Drain(uint64_t gen) {
   int64_t i;
-  while ((i = next_.fetch_add(1)) < n_) call_(ctx_, i);
+  Call call;
+  void* ctx;
+  while (Claim(gen, &i, &call, &ctx)) {
+    call(ctx, i);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (++completed_ == n_) done_cv_.notify_all();
+  }
 }
 
 void ParallelTeam::RunImpl(int64_t n, Call call, void* ctx) {
@@ -41,19 +56,20 @@ void ParallelTeam::RunImpl(int64_t n, Call call, void* ctx) {
     return;
   }
   std::lock_guard<std::mutex> run_lock(run_mu_);
+  uint64_t gen;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    gen = ++generation_;
     n_ = n;
+    next_ = 0;
+    completed_ = 0;
     call_ = call;
     ctx_ = ctx;
-    next_.store(0);
-    pending_ = static_cast<int>(threads_.size());
-    ++generation_;
   }
   start_cv_.notify_all();
-  Drain();
+  Drain(gen);
   std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [this] { return pending_ == 0; });
+  done_cv_.wait(lock, [this] { return completed_ == n_; });
 }
 
 void ParallelTeam::WorkerLoop() {
@@ -66,9 +82,7 @@ void ParallelTeam::WorkerLoop() {
       if (stopping_) return;
       seen = generation_;
     }
-    Drain();
-    std::lock_guard<std::mutex> lock(mu_);
-    if (--pending_ == 0) done_cv_.notify_one();
+    Drain(seen);
   }
 }
 

@@ -1,15 +1,17 @@
 // A fixed team of compute threads for fork-join loops that never allocate (the decode loop
 // runs through it): Run(n, fn) calls fn(i) for every i in [0, n) on the team and the calling
-// thread and returns when all are done. Team threads set flush-to-zero/denormals-are-zero.
+// thread and returns when all are done. The caller waits only for items actually running
+// elsewhere, never for a team thread to wake up (on a loaded machine a wake-up can take a
+// whole scheduler slice). Team threads set flush-to-zero/denormals-are-zero.
 // Thread-safety: Run may be called from any thread; concurrent Runs are serialised (one loop
 // at a time). fn must not call Run on the same team (it would deadlock).
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace rl::kernels {
@@ -38,17 +40,17 @@ class ParallelTeam {
  private:
   using Call = void (*)(void*, int64_t);
   void RunImpl(int64_t n, Call call, void* ctx);
-  void Drain();
+  // Claims the next index of loop `gen` (false when that loop is over or fully claimed).
+  bool Claim(uint64_t gen, int64_t* index, Call* call, void** ctx);
+  void Drain(uint64_t gen);
   void WorkerLoop();
 
   std::mutex run_mu_;  // one loop at a time
-  std::mutex mu_;
+  std::mutex mu_;      // guards everything below
   std::condition_variable start_cv_, done_cv_;
   uint64_t generation_ = 0;
-  int pending_ = 0;  // team threads still working on the current loop
   bool stopping_ = false;
-  std::atomic<int64_t> next_{0};
-  int64_t n_ = 0;
+  int64_t n_ = 0, next_ = 0, completed_ = 0;
   Call call_ = nullptr;
   void* ctx_ = nullptr;
   std::vector<std::thread> threads_;

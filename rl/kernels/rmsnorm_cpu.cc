@@ -1,7 +1,6 @@
-#include "rl/kernels/rmsnorm.h"
-
 #include <cmath>
 
+#include "rl/kernels/rmsnorm.h"
 #include "rl/kernels/vec.h"
 
 namespace rl::kernels {

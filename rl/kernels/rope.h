@@ -11,7 +11,7 @@ namespace rl::kernels {
 
 // x: (n, heads, D) with row stride ld between tokens (heads·D when contiguous), in place.
 // Token r sits at position positions[r].
-void ApplyRope(float* x, int64_t n, int64_t heads, int64_t D, int64_t ld,
-               const int64_t* positions, int64_t rotary_dim, double theta);
+void ApplyRope(float* x, int64_t n, int64_t heads, int64_t D, int64_t ld, const int64_t* positions,
+               int64_t rotary_dim, double theta);
 
 }  // namespace rl::kernels

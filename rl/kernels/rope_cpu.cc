@@ -1,11 +1,11 @@
-#include "rl/kernels/rope.h"
-
 #include <cmath>
+
+#include "rl/kernels/rope.h"
 
 namespace rl::kernels {
 
-void ApplyRope(float* x, int64_t n, int64_t heads, int64_t D, int64_t ld,
-               const int64_t* positions, int64_t rotary_dim, double theta) {
+void ApplyRope(float* x, int64_t n, int64_t heads, int64_t D, int64_t ld, const int64_t* positions,
+               int64_t rotary_dim, double theta) {
   const int64_t half = rotary_dim / 2;
   if (half == 0) return;
   constexpr int64_t kMaxHalf = 512;

@@ -1,10 +1,9 @@
-#include "rl/kernels/softmax_attention.h"
-
 #include <cblas.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "rl/kernels/softmax_attention.h"
 #include "rl/kernels/vec.h"
 
 namespace rl::kernels {
@@ -38,7 +37,8 @@ void SoftmaxAttentionNaive(const SoftmaxAttentionShape& s, const float* q, const
       const float* qg = q + r * s.ldq + g * group * D;  // (group, D)
       for (int64_t j = 0; j < len; ++j) {
         const float* kj = k + j * s.ldk + g * D;
-        for (int64_t u = 0; u < group; ++u) scratch[u * len + j] = scale * vec::Dot(qg + u * D, kj, D);
+        for (int64_t u = 0; u < group; ++u)
+          scratch[u * len + j] = scale * vec::Dot(qg + u * D, kj, D);
       }
       for (int64_t u = 0; u < group; ++u) SoftmaxRow(scratch + u * len, len);
       float* og = o + r * s.ldq + g * group * D;
@@ -66,16 +66,16 @@ void SoftmaxAttentionBlocked(const SoftmaxAttentionShape& s, const float* q, con
       const int64_t len = s.p0 + r0 + m;  // keys the last query of the block sees
       const float* qb = q + r0 * s.ldq + h * D;
       float* sc = scratch;  // (m, len)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, len, D, scale, qb, s.ldq,
-                  k + g * D, s.ldk, 0.0f, sc, len);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, len, D, scale, qb, s.ldq, k + g * D,
+                  s.ldk, 0.0f, sc, len);
       for (int64_t i = 0; i < m; ++i) {
         float* row = sc + i * len;
         const int64_t row_len = s.p0 + r0 + i + 1;
         SoftmaxRow(row, row_len);
         std::fill(row + row_len, row + len, 0.0f);
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, len, 1.0f, sc, len,
-                  v + g * D, s.ldk, 0.0f, o + r0 * s.ldq + h * D, s.ldq);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, D, len, 1.0f, sc, len, v + g * D,
+                  s.ldk, 0.0f, o + r0 * s.ldq + h * D, s.ldq);
     }
   }
 }

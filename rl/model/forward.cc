@@ -41,17 +41,18 @@ Status ValidateBatch(const ModelConfig& c, const PackedTokens& b) {
 
 Status ValidateStates(const PackedTokens& b, std::span<DecodeState* const> states) {
   if (states.size() + 1 != b.offsets.size()) {
-    return absl::InvalidArgumentError("got " + std::to_string(states.size()) + " decode states for " +
-                                      std::to_string(b.offsets.size() - 1) + " sequences");
+    return absl::InvalidArgumentError("got " + std::to_string(states.size()) +
+                                      " decode states for " + std::to_string(b.offsets.size() - 1) +
+                                      " sequences");
   }
   for (size_t i = 0; i < states.size(); ++i) {
-    if (states[i] == nullptr) return absl::InvalidArgumentError("decode state " + std::to_string(i) + " is null");
+    if (states[i] == nullptr)
+      return absl::InvalidArgumentError("decode state " + std::to_string(i) + " is null");
     const int64_t n = b.offsets[i + 1] - b.offsets[i];
     if (states[i]->position() + n > states[i]->capacity()) {
-      return absl::OutOfRangeError("sequence " + std::to_string(i) + ": " +
-                                   std::to_string(states[i]->position() + n) +
-                                   " tokens exceed the decode state capacity " +
-                                   std::to_string(states[i]->capacity()));
+      return absl::OutOfRangeError(
+          "sequence " + std::to_string(i) + ": " + std::to_string(states[i]->position() + n) +
+          " tokens exceed the decode state capacity " + std::to_string(states[i]->capacity()));
     }
     for (size_t j = 0; j < i; ++j) {
       if (states[j] == states[i]) {
@@ -100,13 +101,15 @@ Status PackedTokenLogProbs(const Model& model, const PackedTokens& batch,
   Workspace ws(c, T);
   RunStack(model, batch, {}, ws.buffers(), nullptr);
   const float* hidden = ws.buffers().h.data();
-  std::vector<float> logits(static_cast<size_t>(std::min(kLmHeadRows, std::max<int64_t>(T, 1)) * V));
+  std::vector<float> logits(
+      static_cast<size_t>(std::min(kLmHeadRows, std::max<int64_t>(T, 1)) * V));
   for (int64_t r0 = 0; r0 < T; r0 += kLmHeadRows) {
     const int64_t m = std::min(kLmHeadRows, T - r0);
     LmHead(model, hidden + r0 * c.hidden_size, m, logits.data());
     for (int64_t r = 0; r < m; ++r) {
       const int32_t tok = targets[r0 + r];
-      out[r0 + r] = tok < 0 ? 0.0f : kernels::TokenLogProb(logits.data() + r * V, V, temperature, tok);
+      out[r0 + r] =
+          tok < 0 ? 0.0f : kernels::TokenLogProb(logits.data() + r * V, V, temperature, tok);
     }
   }
   return absl::OkStatus();
@@ -138,13 +141,14 @@ Status PrefillBatch(const Model& model, const PackedTokens& batch,
   }
   // Rounds of one piece per sequence, each continuing from the states.
   int64_t longest = 0;
-  for (int64_t i = 0; i < N; ++i) longest = std::max(longest, batch.offsets[i + 1] - batch.offsets[i]);
+  for (int64_t i = 0; i < N; ++i)
+    longest = std::max(longest, batch.offsets[i + 1] - batch.offsets[i]);
   std::vector<int32_t> tokens;
   std::vector<int64_t> offsets;
   std::vector<DecodeState*> round_states;
   std::vector<int64_t> round_seq;
-  const int64_t piece =
-      std::clamp(kRoundTokens / std::max<int64_t>(N, 1) / kPieceMin * kPieceMin, kPieceMin, kPieceMax);
+  const int64_t piece = std::clamp(kRoundTokens / std::max<int64_t>(N, 1) / kPieceMin * kPieceMin,
+                                   kPieceMin, kPieceMax);
   for (int64_t start = 0; start < longest; start += piece) {
     tokens.clear();
     offsets.assign(1, 0);
@@ -191,8 +195,8 @@ Status DecodeStep(const Model& model, std::span<DecodeState* const> states,
                                       " tokens for " + std::to_string(B) + " states");
   }
   if (static_cast<int64_t>(logits.size()) != B * c.vocab_size) {
-    return absl::InvalidArgumentError("decode step: logits must hold B·V = " +
-                                      std::to_string(B * c.vocab_size) + " values");
+    return absl::InvalidArgumentError(
+        "decode step: logits must hold B·V = " + std::to_string(B * c.vocab_size) + " values");
   }
   if (ws->max_tokens() < B) {
     return absl::FailedPreconditionError("decode step: workspace sized for " +

@@ -11,7 +11,7 @@
 //      cache for softmax layers, allocated up front for max_tokens positions). Prefill()
 //      feeds a prompt (or any chunk) into a state, continuing from where it stands.
 //   3. DecodeStep(): advances many sequences, each at its own position, by one token; the
-//      projections/MoE/LM head run as GEMMs batched across the sequences. A DecodeWorkspace
+//      projections/MoE/LM head run as GEMMs batched across the sequences. A Workspace
 //      sized for max_batch is reused, so the decode loop never allocates.
 //
 // Construction:
@@ -20,7 +20,7 @@
 //   RL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::Create(config, std::move(params)));
 //
 // Threads and ownership: a Model is immutable during forwards and may be shared by threads;
-// each thread needs its own DecodeState/DecodeWorkspace objects. Parameter VALUES may be
+// each thread needs its own DecodeState/Workspace objects. Parameter VALUES may be
 // changed in place between forwards (learner updates, weight publishing) through
 // mutable_params(); shapes and the tensors' storage must not be reallocated (the model caches
 // pointers). Every entry point sets flush-to-zero/denormals-are-zero in the calling thread.
@@ -49,8 +49,9 @@ struct LayerWeights;  // pointers into the ParamMap, per layer (forward_internal
 class Model {
  public:
   // Validates config and params (names and shapes, CheckParams) and takes the parameters.
-  // num_threads: compute threads for per-sequence/per-head attention work, the caller
-  // included (0 = hardware concurrency). GEMMs use OpenBLAS's own threads.
+  // num_threads: the model's compute team, the caller included (0 = hardware
+  // concurrency): large GEMMs split by columns and attention heads/sequences run on it.
+  // Switches OpenBLAS to single-threaded calls, process-wide (kernels/matmul.h).
   static StatusOr<std::unique_ptr<Model>> Create(ModelConfig config, ParamMap params,
                                                  int num_threads = 0);
   ~Model();
@@ -65,9 +66,9 @@ class Model {
   // head (H entries, double, rl/kernels/decay.h); empty for softmax layers.
   const std::vector<double>& slopes(int64_t layer) const { return slopes_[layer]; }
   const LayerWeights& layer(int64_t l) const { return *layers_[l]; }
-  const float* embedding() const { return embed_; }  // (V, C)
+  const float* embedding() const { return embed_; }        // (V, C)
   const float* final_norm() const { return final_norm_; }  // (C)
-  const float* lm_head() const { return lm_head_; }  // (V, C); the embedding when tied
+  const float* lm_head() const { return lm_head_; }        // (V, C); the embedding when tied
   kernels::ParallelTeam* pool() const { return pool_.get(); }
   // Index of layer l among the lightning (or softmax) layers, for DecodeState buffers.
   int64_t type_index(int64_t l) const { return type_index_[l]; }
@@ -97,9 +98,9 @@ struct PackedTokens {
 // What a backward needs, saved by ForwardPacked. The learner recomputes a layer's internals
 // from its input (activation checkpointing per layer); the final norm input/output are kept.
 struct ForwardActivations {
-  int64_t num_tokens = 0;            // T
-  std::vector<float> layer_inputs;   // (L + 1, T, C): x entering layer l; [L] = last output
-  std::vector<float> final_hidden;   // (T, C): RMSNorm_final(x_L), the LM head input
+  int64_t num_tokens = 0;           // T
+  std::vector<float> layer_inputs;  // (L + 1, T, C): x entering layer l; [L] = last output
+  std::vector<float> final_hidden;  // (T, C): RMSNorm_final(x_L), the LM head input
 };
 
 // Runs every layer and the final norm over a packed batch. acts is overwritten.
@@ -131,13 +132,13 @@ class DecodeState {
 
   int64_t position() const { return position_; }  // tokens consumed so far
   int64_t capacity() const { return capacity_; }
-  void Reset();                                   // empty prefix; zeroes the lightning states
-  void CopyFrom(const DecodeState& other);        // same config; capacity >= other.position()
+  void Reset();                             // empty prefix; zeroes the lightning states
+  void CopyFrom(const DecodeState& other);  // same config; capacity >= other.position()
 
-  float* lightning_kv(int64_t lightning_index);   // (H, D, D)
-  float* k_cache(int64_t softmax_index);          // (capacity, KVH, D)
-  float* v_cache(int64_t softmax_index);          // (capacity, KVH, D)
-  void Advance(int64_t n) { position_ += n; }     // used by the forward
+  float* lightning_kv(int64_t lightning_index);          // (H, D, D)
+  float* k_cache(int64_t softmax_index);                 // (capacity, KVH, D)
+  float* v_cache(int64_t softmax_index);                 // (capacity, KVH, D)
+  void Advance(int64_t n) { position_ += n; }            // used by the forward
   float* attention_scratch() { return scores_.data(); }  // (H, capacity) decode scores
 
  private:

@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "rl/kernels/parallel.h"
 #include "rl/kernels/activations.h"
 #include "rl/kernels/lightning_attention.h"
 #include "rl/kernels/matmul.h"
 #include "rl/kernels/moe.h"
+#include "rl/kernels/parallel.h"
 #include "rl/kernels/rmsnorm.h"
 #include "rl/kernels/rope.h"
 #include "rl/kernels/softmax_attention.h"
@@ -119,8 +119,10 @@ void SoftmaxBlock(const Model& model, int64_t l, const PackedTokens& b,
       const int64_t t0 = b.offsets[i], n = b.offsets[i + 1] - t0;
       DecodeState* st = states[i];
       const int64_t p0 = st->position();
-      std::memcpy(st->k_cache(si) + p0 * KD, k + t0 * KD, sizeof(float) * static_cast<size_t>(n * KD));
-      std::memcpy(st->v_cache(si) + p0 * KD, v + t0 * KD, sizeof(float) * static_cast<size_t>(n * KD));
+      std::memcpy(st->k_cache(si) + p0 * KD, k + t0 * KD,
+                  sizeof(float) * static_cast<size_t>(n * KD));
+      std::memcpy(st->v_cache(si) + p0 * KD, v + t0 * KD,
+                  sizeof(float) * static_cast<size_t>(n * KD));
     }
   }
   if (decode) {
@@ -188,17 +190,43 @@ void Residual(bool postnorm, float alpha, float beta, const float* h, const floa
 
 }  // namespace
 
+void LayerForward(const Model& model, int64_t l, const PackedTokens& b,
+                  std::span<DecodeState* const> states, Workspace::Buffers& ws, bool decode) {
+  const ModelConfig& c = model.config();
+  const LayerWeights& w = model.layer(l);
+  const int64_t n = static_cast<int64_t>(b.tokens.size()) * c.hidden_size;
+  const float eps = static_cast<float>(c.rms_norm_eps);
+  kernels::RmsNorm(ws.x.data(), w.input_norm, static_cast<int64_t>(b.tokens.size()), c.hidden_size,
+                   eps, ws.h.data());
+  if (w.type == LayerType::kLightning) {
+    LightningBlock(model, l, b, states, ws, decode);
+  } else {
+    SoftmaxBlock(model, l, b, states, ws, decode);
+  }
+  Residual(c.postnorm, w.attn_alpha, w.attn_beta, ws.h.data(), ws.y.data(), ws.x.data(), n);
+  kernels::RmsNorm(ws.x.data(), w.post_norm, static_cast<int64_t>(b.tokens.size()), c.hidden_size,
+                   eps, ws.h.data());
+  MoeBlock(model, l, static_cast<int64_t>(b.tokens.size()), ws);
+  Residual(c.postnorm, static_cast<float>(c.mlp_alpha), static_cast<float>(c.mlp_beta), ws.h.data(),
+           ws.y.data(), ws.x.data(), n);
+}
+
+void SetPositions(const PackedTokens& b, std::span<DecodeState* const> states,
+                  Workspace::Buffers& ws) {
+  const int64_t N = static_cast<int64_t>(b.offsets.size()) - 1;
+  for (int64_t i = 0; i < N; ++i) {
+    const int64_t p0 = states.empty() ? 0 : states[i]->position();
+    for (int64_t t = b.offsets[i]; t < b.offsets[i + 1]; ++t)
+      ws.positions[t] = p0 + t - b.offsets[i];
+  }
+}
+
 void RunStack(const Model& model, const PackedTokens& b, std::span<DecodeState* const> states,
               Workspace::Buffers& ws, ForwardActivations* acts) {
   const ModelConfig& c = model.config();
   const int64_t T = static_cast<int64_t>(b.tokens.size()), C = c.hidden_size;
-  const int64_t N = static_cast<int64_t>(b.offsets.size()) - 1;
   const bool decode = !states.empty() && IsDecode(b);
-  const float eps = static_cast<float>(c.rms_norm_eps);
-  for (int64_t i = 0; i < N; ++i) {
-    const int64_t p0 = states.empty() ? 0 : states[i]->position();
-    for (int64_t t = b.offsets[i]; t < b.offsets[i + 1]; ++t) ws.positions[t] = p0 + t - b.offsets[i];
-  }
+  SetPositions(b, states, ws);
   for (int64_t t = 0; t < T; ++t) {
     std::memcpy(ws.x.data() + t * C, model.embedding() + static_cast<int64_t>(b.tokens[t]) * C,
                 sizeof(float) * static_cast<size_t>(C));
@@ -208,24 +236,14 @@ void RunStack(const Model& model, const PackedTokens& b, std::span<DecodeState* 
     acts->layer_inputs.resize(static_cast<size_t>((c.num_layers + 1) * T * C));
   }
   for (int64_t l = 0; l < c.num_layers; ++l) {
-    const LayerWeights& w = model.layer(l);
     if (acts != nullptr) std::copy_n(ws.x.data(), T * C, acts->layer_inputs.data() + l * T * C);
-    kernels::RmsNorm(ws.x.data(), w.input_norm, T, C, eps, ws.h.data());
-    if (w.type == LayerType::kLightning) {
-      LightningBlock(model, l, b, states, ws, decode);
-    } else {
-      SoftmaxBlock(model, l, b, states, ws, decode);
-    }
-    Residual(c.postnorm, w.attn_alpha, w.attn_beta, ws.h.data(), ws.y.data(), ws.x.data(), T * C);
-    kernels::RmsNorm(ws.x.data(), w.post_norm, T, C, eps, ws.h.data());
-    MoeBlock(model, l, T, ws);
-    Residual(c.postnorm, static_cast<float>(c.mlp_alpha), static_cast<float>(c.mlp_beta),
-             ws.h.data(), ws.y.data(), ws.x.data(), T * C);
+    LayerForward(model, l, b, states, ws, decode);
   }
   if (acts != nullptr) {
     std::copy_n(ws.x.data(), T * C, acts->layer_inputs.data() + c.num_layers * T * C);
   }
-  kernels::RmsNorm(ws.x.data(), model.final_norm(), T, C, eps, ws.h.data());
+  kernels::RmsNorm(ws.x.data(), model.final_norm(), T, C, static_cast<float>(c.rms_norm_eps),
+                   ws.h.data());
   if (acts != nullptr) acts->final_hidden.assign(ws.h.begin(), ws.h.begin() + T * C);
   for (int64_t i = 0; i < static_cast<int64_t>(states.size()); ++i) {
     states[i]->Advance(b.offsets[i + 1] - b.offsets[i]);

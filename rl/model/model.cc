@@ -4,11 +4,11 @@
 #include <thread>
 
 #include "rl/core/logging.h"
-#include "rl/kernels/parallel.h"
 #include "rl/kernels/decay.h"
 #include "rl/kernels/lightning_attention.h"
 #include "rl/kernels/matmul.h"
 #include "rl/kernels/moe.h"
+#include "rl/kernels/parallel.h"
 #include "rl/model/forward_internal.h"
 
 namespace rl::model {
@@ -23,7 +23,9 @@ StatusOr<std::unique_ptr<Model>> Model::Create(ModelConfig config, ParamMap para
   m->config_ = std::move(config);
   m->params_ = std::move(params);
   const ModelConfig& c = m->config_;
-  auto ptr = [&](const std::string& name) -> const float* { return m->params_.at(name).data.data(); };
+  auto ptr = [&](const std::string& name) -> const float* {
+    return m->params_.at(name).data.data();
+  };
   m->embed_ = ptr("model.embed_tokens.weight");
   m->final_norm_ = ptr("model.norm.weight");
   m->lm_head_ = c.tie_word_embeddings ? m->embed_ : ptr("lm_head.weight");
@@ -43,8 +45,8 @@ StatusOr<std::unique_ptr<Model>> Model::Create(ModelConfig config, ParamMap para
       w->attn_alpha = static_cast<float>(c.lightning_alpha);
       w->attn_beta = static_cast<float>(c.lightning_beta);
       for (int64_t h = 0; h < c.num_heads; ++h) {
-        slopes.push_back(kernels::LightningSlope(h, c.num_heads, l, c.num_layers,
-                                                 c.dialect == "transformers"));
+        slopes.push_back(
+            kernels::LightningSlope(h, c.num_heads, l, c.num_layers, c.dialect == "transformers"));
       }
       m->type_index_.push_back(n_lightning++);
     } else {
@@ -97,8 +99,8 @@ void DecodeState::CopyFrom(const DecodeState& other) {
   RL_CHECK(other.H_ == H_ && other.D_ == D_ && other.KVH_ == KVH_ &&
            other.num_lightning_ == num_lightning_ && other.num_softmax_ == num_softmax_)
       << "DecodeState::CopyFrom across different configs";
-  RL_CHECK(other.position_ <= capacity_) << "DecodeState::CopyFrom: capacity " << capacity_
-                                         << " < position " << other.position_;
+  RL_CHECK(other.position_ <= capacity_)
+      << "DecodeState::CopyFrom: capacity " << capacity_ << " < position " << other.position_;
   lightning_ = other.lightning_;
   const int64_t row = KVH_ * D_;
   for (int64_t s = 0; s < num_softmax_; ++s) {

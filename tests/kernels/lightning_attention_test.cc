@@ -54,7 +54,8 @@ void ReferenceDouble(const Inputs& in, const std::vector<double>& slopes,
       const float* k = in.k() + t * s.ld + h * s.hs;
       const float* v = in.v() + t * s.ld + h * s.hs;
       for (int64_t a = 0; a < kD; ++a) {
-        for (int64_t b = 0; b < kD; ++b) kv[a * kD + b] = lambda * kv[a * kD + b] + double(k[a]) * v[b];
+        for (int64_t b = 0; b < kD; ++b)
+          kv[a * kD + b] = lambda * kv[a * kD + b] + double(k[a]) * v[b];
       }
       for (int64_t b = 0; b < kD; ++b) {
         double acc = 0.0;
@@ -68,7 +69,7 @@ void ReferenceDouble(const Inputs& in, const std::vector<double>& slopes,
 enum class Path { kNaive, kRecurrent, kBlocked };
 
 void RunPath(Path path, const Inputs& in, const std::vector<double>& slopes, int64_t block,
-         std::vector<float>* state, std::vector<float>* o) {
+             std::vector<float>* state, std::vector<float>* o) {
   o->assign(static_cast<size_t>(in.T * kH * kD), -1.0f);
   const auto s = in.shape();
   switch (path) {
@@ -82,8 +83,8 @@ void RunPath(Path path, const Inputs& in, const std::vector<double>& slopes, int
     case Path::kBlocked: {
       const int64_t B = block > 0 ? block : LightningBlockSize(in.T);
       std::vector<float> scratch(static_cast<size_t>(LightningBlockedScratch(B, kD)));
-      LightningAttentionBlocked(s, slopes.data(), in.q(), in.k(), in.v(), state->data(),
-                                o->data(), B, scratch.data());
+      LightningAttentionBlocked(s, slopes.data(), in.q(), in.k(), in.v(), state->data(), o->data(),
+                                B, scratch.data());
       break;
     }
   }
@@ -121,13 +122,15 @@ TEST(LightningAttention, SlopeFormula) {
 
 TEST(LightningAttention, NaiveMatchesDouble) {
   for (int64_t T : {1, 31, 32, 33, 103}) {
-    for (int64_t layer : {int64_t{0}, int64_t{3}, kLayers - 1}) CheckAgainstReference(Path::kNaive, T, 0, layer, 1e-5);
+    for (int64_t layer : {int64_t{0}, int64_t{3}, kLayers - 1})
+      CheckAgainstReference(Path::kNaive, T, 0, layer, 1e-5);
   }
 }
 
 TEST(LightningAttention, RecurrentMatchesDouble) {
   for (int64_t T : {1, 63, 64, 65, 199}) {
-    for (int64_t layer : {int64_t{0}, int64_t{3}, kLayers - 1}) CheckAgainstReference(Path::kRecurrent, T, 0, layer, 1e-5);
+    for (int64_t layer : {int64_t{0}, int64_t{3}, kLayers - 1})
+      CheckAgainstReference(Path::kRecurrent, T, 0, layer, 1e-5);
   }
 }
 

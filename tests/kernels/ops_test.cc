@@ -91,7 +91,9 @@ TEST(Moe, RoutingAndExpertsMatchDouble) {
     w1.push_back(RandomNormal(I * C, 100 + e, 0.2f));
     w3.push_back(RandomNormal(I * C, 200 + e, 0.2f));
     w2.push_back(RandomNormal(C * I, 300 + e, 0.2f));
-    p1.push_back(w1.back().data()); p2.push_back(w2.back().data()); p3.push_back(w3.back().data());
+    p1.push_back(w1.back().data());
+    p2.push_back(w2.back().data());
+    p3.push_back(w3.back().data());
   }
   std::vector<int32_t> idx(n * k), rows(n * k);
   std::vector<float> wts(n * k), y(n * C), scratch(MoeScratch(n, k, C, I));
@@ -142,7 +144,8 @@ TEST(LogSoftmax, FullVocabularyUnderTemperatureMatchesDouble) {
     std::vector<float> out(V);
     LogSoftmaxTemperature(z.data(), V, T, out.data());
     EXPECT_LE(RelErr(out, ref), 1e-6);
-    for (int64_t tok : {0, 17, 4999}) EXPECT_NEAR(TokenLogProb(z.data(), V, T, tok), ref[tok], 1e-5);
+    for (int64_t tok : {0, 17, 4999})
+      EXPECT_NEAR(TokenLogProb(z.data(), V, T, tok), ref[tok], 1e-5);
     double total = 0;
     for (float lp : out) total += std::exp(double(lp));
     EXPECT_NEAR(total, 1.0, 1e-5);

@@ -80,8 +80,10 @@ TEST(SoftmaxAttention, NaiveBlockedAndCachedDecodeMatchDouble) {
     // Decode: a KV cache filled one token at a time, one query per step at position t.
     std::vector<float> kc(k.size()), vc(v.size()), od(q.size());
     for (int64_t t = 0; t < T; ++t) {
-      std::copy(k.begin() + t * kKVH * kD, k.begin() + (t + 1) * kKVH * kD, kc.begin() + t * kKVH * kD);
-      std::copy(v.begin() + t * kKVH * kD, v.begin() + (t + 1) * kKVH * kD, vc.begin() + t * kKVH * kD);
+      std::copy(k.begin() + t * kKVH * kD, k.begin() + (t + 1) * kKVH * kD,
+                kc.begin() + t * kKVH * kD);
+      std::copy(v.begin() + t * kKVH * kD, v.begin() + (t + 1) * kKVH * kD,
+                vc.begin() + t * kKVH * kD);
       ApplyRope(kc.data() + t * kKVH * kD, 1, kKVH, kD, kKVH * kD, &pos[t], kRot, kTheta);
       std::vector<float> qt(q.begin() + t * kH * kD, q.begin() + (t + 1) * kH * kD);
       ApplyRope(qt.data(), 1, kH, kD, kH * kD, &pos[t], kRot, kTheta);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rl/kernels/log_softmax.h"
+#include "rl/model/forward_internal.h"
 #include "tests/kernels/test_util.h"
 #include "tests/model/reference_model.h"
 
@@ -200,7 +201,8 @@ TEST(Forward, BatchedDecodeOfDifferentLengthsEqualsEachAlone) {
   for (int64_t i = 0; i < B; ++i) alone.push_back(LogitsAlone(*m, seqs[i]));
   for (int64_t i = 0; i < B; ++i) {
     EXPECT_LE(RelErr(Slice(logits, i * V, (i + 1) * V),
-                     Slice(alone[i], (prompt[i] - 1) * V, prompt[i] * V)), 1e-4);
+                     Slice(alone[i], (prompt[i] - 1) * V, prompt[i] * V)),
+              1e-4);
   }
   for (int64_t s = 0; s < steps; ++s) {
     std::vector<int32_t> tok(B);
@@ -208,7 +210,8 @@ TEST(Forward, BatchedDecodeOfDifferentLengthsEqualsEachAlone) {
     ASSERT_TRUE(DecodeStep(*m, ptrs, tok, &ws, logits).ok());
     for (int64_t i = 0; i < B; ++i) {
       const int64_t t = prompt[i] + s;
-      EXPECT_LE(RelErr(Slice(logits, i * V, (i + 1) * V), Slice(alone[i], t * V, (t + 1) * V)), 1e-4)
+      EXPECT_LE(RelErr(Slice(logits, i * V, (i + 1) * V), Slice(alone[i], t * V, (t + 1) * V)),
+                1e-4)
           << "seq " << i << " step " << s;
     }
   }
@@ -250,6 +253,29 @@ TEST(Forward, ParallelPathsMatchReferenceAndSerial) {
   ASSERT_TRUE(DecodeStep(**parallel, ptrs, last, &ws, logits).ok());
   for (int64_t i = 0; i < B; ++i) {
     EXPECT_LE(RelErr(Slice(logits, i * V, (i + 1) * V), Slice(b, 299 * V, 300 * V)), 1e-4) << i;
+  }
+}
+
+// The learner's recomputation: one layer run from its saved input reproduces the next
+// saved input exactly (same code, same buffers).
+TEST(Forward, LayerForwardRecomputesFromSavedInputs) {
+  const ModelConfig c = TinyConfig();
+  auto m = MakeModel(c);
+  const auto tokens = RandomTokens(50, c.vocab_size, 21);
+  const int64_t off[3] = {0, 20, 50}, T = 50, C = c.hidden_size;
+  ForwardActivations acts;
+  ASSERT_TRUE(ForwardPacked(*m, {tokens, off}, &acts).ok());
+  Workspace ws(c, T);
+  auto& buf = ws.buffers();
+  const PackedTokens batch{tokens, off};
+  SetPositions(batch, {}, buf);
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    std::copy_n(acts.layer_inputs.data() + l * T * C, T * C, buf.x.data());
+    LayerForward(*m, l, batch, {}, buf, false);
+    std::vector<float> got(buf.x.begin(), buf.x.begin() + T * C);
+    std::vector<float> want(acts.layer_inputs.begin() + (l + 1) * T * C,
+                            acts.layer_inputs.begin() + (l + 2) * T * C);
+    EXPECT_EQ(got, want) << "layer " << l;
   }
 }
 

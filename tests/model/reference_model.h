@@ -24,12 +24,14 @@ class ReferenceModel {
       const std::string pre = "model.layers." + std::to_string(l) + ".";
       const bool lin = c_.layer_types[l] == LayerType::kLightning;
       std::vector<std::vector<double>> h(T), a;
-      for (int64_t t = 0; t < T; ++t) h[t] = Norm(x[t], W(pre + "input_layernorm.weight"), c_.rms_norm_eps);
+      for (int64_t t = 0; t < T; ++t)
+        h[t] = Norm(x[t], W(pre + "input_layernorm.weight"), c_.rms_norm_eps);
       a = lin ? Lightning(pre, l, h) : Softmax(pre, h);
       const double al = lin ? c_.lightning_alpha : c_.softmax_alpha;
       const double be = lin ? c_.lightning_beta : c_.softmax_beta;
       for (int64_t t = 0; t < T; ++t) {
-        for (int64_t i = 0; i < C; ++i) x[t][i] = al * (c_.postnorm ? h[t][i] : x[t][i]) + be * a[t][i];
+        for (int64_t i = 0; i < C; ++i)
+          x[t][i] = al * (c_.postnorm ? h[t][i] : x[t][i]) + be * a[t][i];
         auto h2 = Norm(x[t], W(pre + "post_attention_layernorm.weight"), c_.rms_norm_eps);
         auto m = Moe(pre, h2);
         for (int64_t i = 0; i < C; ++i) {
@@ -38,7 +40,8 @@ class ReferenceModel {
       }
     }
     std::vector<double> logits(T * V);
-    const std::string head = c_.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+    const std::string head =
+        c_.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
     for (int64_t t = 0; t < T; ++t) {
       auto f = Norm(x[t], W("model.norm.weight"), c_.rms_norm_eps);
       auto z = MatVec(head, f);
@@ -63,7 +66,8 @@ class ReferenceModel {
     }
     return y;
   }
-  static std::vector<double> Norm(const std::vector<double>& x, const std::vector<float>& w, double eps) {
+  static std::vector<double> Norm(const std::vector<double>& x, const std::vector<float>& w,
+                                  double eps) {
     double ms = 0;
     for (double v : x) ms += v * v;
     const double inv = 1.0 / std::sqrt(ms / x.size() + eps);
@@ -90,7 +94,8 @@ class ReferenceModel {
         const double* k = q + D;
         const double* v = q + 2 * D;
         for (int64_t a = 0; a < D; ++a) {
-          for (int64_t b = 0; b < D; ++b) kv[hh][a * D + b] = lambda * kv[hh][a * D + b] + k[a] * v[b];
+          for (int64_t b = 0; b < D; ++b)
+            kv[hh][a * D + b] = lambda * kv[hh][a * D + b] + k[a] * v[b];
         }
         for (int64_t b = 0; b < D; ++b) {
           for (int64_t a = 0; a < D; ++a) o[hh * D + b] += q[a] * kv[hh][a * D + b];
@@ -155,7 +160,8 @@ class ReferenceModel {
     std::vector<int64_t> sel;
     for (int64_t j = 0; j < K; ++j) {
       int64_t best = -1;
-      for (int64_t e = 0; e < E; ++e) if (!used[e] && (best < 0 || z[e] > z[best])) best = e;
+      for (int64_t e = 0; e < E; ++e)
+        if (!used[e] && (best < 0 || z[e] > z[best])) best = e;
       used[best] = true;
       sel.push_back(best);
     }
