@@ -18,7 +18,7 @@ bool Usable(float z) { return !std::isnan(z) && z != -std::numeric_limits<float>
 
 }  // namespace
 
-Status ValidateSamplingParams(const SamplingParams& p) {
+Status ValidateSamplerOptions(const SamplerOptions& p) {
   if (!(p.temperature >= 0) || std::isinf(p.temperature)) {
     return absl::InvalidArgumentError("sampling: temperature must be >= 0 and finite");
   }
@@ -51,8 +51,14 @@ void Sampler::Reserve(int64_t vocab_size) {
   }
 }
 
-StatusOr<Sampled> Sampler::Sample(std::span<const float> logits, const SamplingParams& params,
+StatusOr<Sampled> Sampler::Sample(std::span<const float> logits, const SamplerOptions& params,
                                   SequenceRng& rng) {
+  // Draw only when sampling, so greedy leaves the stream untouched.
+  return SampleWithUniform(logits, params, params.temperature == 0 ? 0.0 : rng.NextUniform());
+}
+
+StatusOr<Sampled> Sampler::SampleWithUniform(std::span<const float> logits, const SamplerOptions& params,
+                                             double uniform) {
   const int64_t n = Limit(logits, params.vocab_limit);
   Reserve(n);
   // Greedy: the argmax, lowest id on ties.
@@ -116,7 +122,7 @@ StatusOr<Sampled> Sampler::Sample(std::span<const float> logits, const SamplingP
   }
   double total = 0;
   for (int64_t i = 0; i < keep; ++i) total += prob_[order_[i]];
-  const double u = rng.NextUniform() * total;
+  const double u = uniform * total;
   double cum = 0;
   int32_t chosen = order_[keep - 1];
   for (int64_t i = 0; i < keep; ++i) {

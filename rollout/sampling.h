@@ -25,7 +25,7 @@
 
 namespace rl::rollout {
 
-struct SamplingParams {
+struct SamplerOptions {
   double temperature = 1.0;  // 0 = greedy
   double top_p = 1.0;        // (0, 1]
   int64_t top_k = 0;         // 0 = off
@@ -33,7 +33,7 @@ struct SamplingParams {
   int64_t vocab_limit = 0;   // > 0: mask ids >= vocab_limit
 };
 
-Status ValidateSamplingParams(const SamplingParams& params);
+Status ValidateSamplerOptions(const SamplerOptions& params);
 
 class SequenceRng {
  public:
@@ -66,9 +66,13 @@ class Sampler {
   void Reserve(int64_t vocab_size);
 
   // logits: (V,). FailedPrecondition when no allowed logit is finite (NaN counts as −∞).
-  // params must be valid (ValidateSamplingParams); draws one uniform from rng unless greedy.
-  StatusOr<Sampled> Sample(std::span<const float> logits, const SamplingParams& params,
+  // params must be valid (ValidateSamplerOptions); draws one uniform from rng unless greedy.
+  StatusOr<Sampled> Sample(std::span<const float> logits, const SamplerOptions& params,
                            SequenceRng& rng);
+  // The same with the uniform given: u in [0, 1) (ignored when greedy). For callers that own
+  // their random stream (e.g. a std::mt19937_64 per request).
+  StatusOr<Sampled> SampleWithUniform(std::span<const float> logits, const SamplerOptions& params,
+                                      double u);
 
  private:
   std::vector<float> prob_;     // (V,) exp((z − z_max)/T), unnormalised

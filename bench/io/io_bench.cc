@@ -66,7 +66,7 @@ void BM_Sample(benchmark::State& state) {
   std::mt19937 rng(3);
   std::normal_distribution<float> g;
   for (auto& x : z) x = 6 * g(rng);  // a peaked distribution, like a trained LM head
-  rl::rollout::SamplingParams p;
+  rl::rollout::SamplerOptions p;
   p.top_k = state.range(1);
   p.top_p = state.range(2) / 100.0;
   rl::rollout::Sampler s(V);

@@ -9,6 +9,7 @@
 #include "rl/cli/command.h"
 #include "rl/model/checkpoint.h"
 #include "rl/model/forward.h"
+#include "rl/tasks/chat_template.h"
 #include "rl/tokenizer/default_tokenizer.h"
 #include "rl/tokenizer/tokenizer.h"
 #include "rollout/sampling.h"
@@ -56,7 +57,7 @@ int RunGenerate(const Args& args) {
   p.Option("min-p", "P", "drop tokens below P × the top probability", "0");
   p.Option("seed", "S", "sampling seed", "0");
   p.Option("threads", "N", "compute threads (0 = all cores)", "0");
-  p.Flag("chat", "wrap the prompt in the chat template of the default model");
+  p.Flag("chat", "wrap the prompt in the chat template of the default model (rl/tasks/chat_template.h)");
   p.Flag("ignore-eos", "do not stop at end-of-sequence tokens");
   if (int rc = ParseOrExit(p, args); rc >= 0) return rc;
   if (!p.Has("model") || !p.Has("prompt")) {
@@ -75,8 +76,8 @@ int RunGenerate(const Args& args) {
     if (!s.ok()) return Fail(s);
   }
   if (*max_tokens < 0) return Fail(absl::InvalidArgumentError("--max-tokens must be >= 0"));
-  rollout::SamplingParams sp{*temperature, *top_p, *top_k, *min_p, 0};
-  if (Status s = rollout::ValidateSamplingParams(sp); !s.ok()) return Fail(s);
+  rollout::SamplerOptions sp{*temperature, *top_p, *top_k, *min_p, 0};
+  if (Status s = rollout::ValidateSamplerOptions(sp); !s.ok()) return Fail(s);
 
   auto loaded = LoadModel(p.Get("model"), static_cast<int>(*threads));
   if (!loaded.ok()) return Fail(loaded.status());
@@ -90,7 +91,7 @@ int RunGenerate(const Args& args) {
   for (const char* s : {tokenizer::kImEnd, tokenizer::kEndOfText}) {
     if (auto id = tok->TokenId(s)) stop.push_back(*id);
   }
-  const std::string text = p.GetFlag("chat") ? tokenizer::ApplyChatTemplate(p.Get("prompt")) : p.Get("prompt");
+  const std::string text = p.GetFlag("chat") ? tasks::ApplyChatTemplate(p.Get("prompt")) : p.Get("prompt");
   std::vector<int32_t> prompt = tok->Encode(text);
   if (prompt.empty()) return Fail(absl::InvalidArgumentError("the prompt encodes to no tokens"));
 

@@ -70,7 +70,10 @@ Status SplitFused(const std::string& file, const std::string& name, const std::v
       t.shape = {rows, C};
       const float* src = data.data() + (e * R + row) * C;
       t.data.assign(src, src + rows * C);
-      out[LayerPrefix(layer) + "block_sparse_moe.experts." + std::to_string(e) + "." + suffix] = std::move(t);
+      const std::string target = LayerPrefix(layer) + "block_sparse_moe.experts." + std::to_string(e) + "." + suffix;
+      if (!out.emplace(target, std::move(t)).second) {
+        return absl::InvalidArgumentError(file + ": tensor '" + target + "' appears in both weight layouts");
+      }
       row += rows;
     }
   }
@@ -123,8 +126,10 @@ StatusOr<Checkpoint> LoadCheckpoint(const std::string& dir) {
           Tensor t;
           t.shape = {C, I};
           t.data.assign(data.begin() + e * C * I, data.begin() + (e + 1) * C * I);
-          ck.params[LayerPrefix(layer) + "block_sparse_moe.experts." + std::to_string(e) + ".w2.weight"] =
-              std::move(t);
+          const std::string target = LayerPrefix(layer) + "block_sparse_moe.experts." + std::to_string(e) + ".w2.weight";
+          if (!ck.params.emplace(target, std::move(t)).second) {
+            return absl::InvalidArgumentError(file + ": tensor '" + target + "' appears in both weight layouts");
+          }
         }
       }
       continue;

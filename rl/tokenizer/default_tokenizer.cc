@@ -57,14 +57,4 @@ std::string DefaultTokenizerJson() {
   return j.dump(1) + "\n";
 }
 
-std::string ApplyChatTemplate(std::string_view prompt, std::string_view system) {
-  std::string out;
-  if (!system.empty()) {
-    out += std::string(kImStart) + "system\n" + std::string(system) + kImEnd + "\n";
-  }
-  out += std::string(kImStart) + "user\n" + std::string(prompt) + kImEnd + "\n";
-  out += std::string(kImStart) + "assistant\n";
-  return out;
-}
-
 }  // namespace rl::tokenizer

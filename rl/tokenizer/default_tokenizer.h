@@ -2,8 +2,8 @@
 // (id = byte value), a few dozen English/arithmetic merges, and the chat/think special
 // tokens below. Its vocabulary (< 512) fits the default arch vocab_size 512. Generated in
 // code so `rl model init` can write it into a checkpoint; the JSON is a standard
-// tokenizer.json that Hugging Face `tokenizers` also loads. Also the chat template of the
-// default model. Pure functions, thread-safe.
+// tokenizer.json that Hugging Face `tokenizers` also loads. The chat template of the default
+// model is rl/tasks/chat_template.h. Pure functions, thread-safe.
 #pragma once
 
 #include <string>
@@ -20,10 +20,5 @@ inline constexpr char kPad[] = "<|pad|>";
 
 // tokenizer.json text (deterministic: the same bytes every call).
 std::string DefaultTokenizerJson();
-
-// The chat template of the default model:
-//   [<|im_start|>system\n{system}<|im_end|>\n]<|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n
-// Generation stops at <|im_end|> or <|endoftext|>.
-std::string ApplyChatTemplate(std::string_view prompt, std::string_view system = "");
 
 }  // namespace rl::tokenizer

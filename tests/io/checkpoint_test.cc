@@ -122,6 +122,42 @@ TEST(Checkpoint, ShardedBf16RoundTrip) {
   ExpectBitIdentical(ck->params, ck2->params);
 }
 
+TEST(Checkpoint, TiedEmbeddingsAndIgnoredBuffers) {
+  const std::string root = TempDir();
+  ModelConfig c = SmallConfig("transformers");
+  c.tie_word_embeddings = true;
+  ParamMap p = InitParams(c, 15);
+  ASSERT_EQ(p.count("lm_head.weight"), 0u);
+  ASSERT_TRUE(SaveCheckpoint(root + "/a", c, p).ok());
+  auto w = io::CheckpointWeights::Open(root + "/a");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->Find("lm_head.weight"), nullptr);
+  // A file that also stores lm_head (tied) and the decay buffers transformers persists.
+  std::vector<io::TensorToWrite> ts;
+  std::vector<std::vector<float>> extra = {std::vector<float>(50 * 8, 0.5f), std::vector<float>(2, 1.0f)};
+  for (const auto& [n, loc] : w->tensors()) {
+    auto data = w->ReadFloat(n);
+    extra.push_back(*data);
+  }
+  ts.push_back({"lm_head.weight", {50, 8}, extra[0]});
+  ts.push_back({"model.layers.0.self_attn.slope_rate", {2, 1, 1}, extra[1]});
+  size_t k = 2;
+  for (const auto& [n, loc] : w->tensors()) ts.push_back({n, loc.entry->shape, extra[k++]});
+  std::filesystem::create_directories(root + "/b");
+  std::filesystem::copy_file(root + "/a/config.json", root + "/b/config.json");
+  ASSERT_TRUE(io::WriteCheckpointWeights(root + "/b", ts, io::DType::kF32).ok());
+  auto ck = LoadCheckpoint(root + "/b");
+  ASSERT_TRUE(ck.ok()) << ck.status();
+  ExpectBitIdentical(p, ck->params);
+  // Both layouts for the same experts is an error.
+  const std::vector<float> w1(6 * 8, 0.25f);
+  ts.push_back({"model.layers.1.block_sparse_moe.experts.0.w1.weight", {6, 8}, w1});
+  ASSERT_TRUE(io::WriteCheckpointWeights(root + "/b", ts, io::DType::kF32).ok());
+  auto both = LoadCheckpoint(root + "/b");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("appears in both weight layouts"), std::string::npos) << both.status();
+}
+
 TEST(Checkpoint, BadWeightsNameTheTensor) {
   ModelConfig c = SmallConfig("original");
   ParamMap p = InitParams(c, 14);

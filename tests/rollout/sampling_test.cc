@@ -13,7 +13,7 @@ namespace rl::rollout {
 namespace {
 
 // Naive reference of the truncated sampling distribution, in double, by full sorting.
-std::vector<double> ReferenceDistribution(const std::vector<float>& z, const SamplingParams& p) {
+std::vector<double> ReferenceDistribution(const std::vector<float>& z, const SamplerOptions& p) {
   const int n = p.vocab_limit > 0 ? std::min<int>(static_cast<int>(z.size()), static_cast<int>(p.vocab_limit))
                                    : static_cast<int>(z.size());
   std::vector<double> prob(z.size(), 0.0);
@@ -52,7 +52,7 @@ double ReferenceLogSoftmax(const std::vector<float>& z, double t, int limit, int
 
 TEST(Sampling, EmpiricalFrequenciesMatchTruncatedDistribution) {
   const std::vector<float> z = {1.0f, 2.5f, 0.3f, 2.4f, -1.0f, 1.9f, 0.0f, 3.0f, 2.9f, -0.5f};
-  std::vector<SamplingParams> configs = {
+  std::vector<SamplerOptions> configs = {
       {1.0, 1.0, 0, 0.0, 0}, {0.7, 1.0, 3, 0.0, 0},  {1.3, 0.8, 0, 0.0, 0},
       {1.0, 1.0, 0, 0.2, 0}, {0.9, 0.9, 5, 0.05, 0}, {1.0, 0.95, 0, 0.0, 8},
   };
@@ -60,7 +60,7 @@ TEST(Sampling, EmpiricalFrequenciesMatchTruncatedDistribution) {
   Sampler sampler(10);
   for (size_t c = 0; c < configs.size(); ++c) {
     const auto& p = configs[c];
-    ASSERT_TRUE(ValidateSamplingParams(p).ok());
+    ASSERT_TRUE(ValidateSamplerOptions(p).ok());
     std::vector<double> want = ReferenceDistribution(z, p);
     std::vector<int> count(z.size(), 0);
     SequenceRng rng(42, c);
@@ -140,7 +140,7 @@ TEST(Sampling, SeededPerSequenceReproducible) {
   std::normal_distribution<float> n;
   std::vector<float> z(64);
   for (auto& x : z) x = 2 * n(g);
-  SamplingParams p{0.8, 0.95, 20, 0.01, 0};
+  SamplerOptions p{0.8, 0.95, 20, 0.01, 0};
   auto run = [&](uint64_t seed, uint64_t seq, int steps) {
     Sampler s(64);
     SequenceRng rng(seed, seq);
@@ -151,6 +151,20 @@ TEST(Sampling, SeededPerSequenceReproducible) {
   EXPECT_EQ(run(7, 3, 200), run(7, 3, 200));
   EXPECT_NE(run(7, 3, 200), run(7, 4, 200));
   EXPECT_NE(run(7, 3, 200), run(8, 3, 200));
+  // The uniform-taking entry point gives the same token for the same uniform.
+  {
+    Sampler s1(64), s2(64);
+    SequenceRng r1(7, 3), r2(7, 3);
+    for (int i = 0; i < 50; ++i) {
+      auto x = s1.Sample(z, p, r1);
+      auto y = s2.SampleWithUniform(z, p, r2.NextUniform());
+      ASSERT_EQ(x->token, y->token);
+      ASSERT_EQ(x->logprob, y->logprob);
+    }
+    // With truncation the kept tokens are in probability order: u = 0 picks the argmax.
+    auto top = s1.SampleWithUniform(z, {1.0, 1.0, 5, 0.0, 0}, 0.0);
+    EXPECT_EQ(top->token, std::max_element(z.begin(), z.end()) - z.begin());
+  }
   // Resuming from the counter continues the same stream.
   SequenceRng a(9, 2);
   for (int i = 0; i < 10; ++i) a.NextU64();
@@ -188,13 +202,13 @@ TEST(Sampling, LogProbIsTheLearnersKernelBitForBit) {
 }
 
 TEST(Sampling, ValidateParams) {
-  EXPECT_TRUE(ValidateSamplingParams({}).ok());
-  EXPECT_FALSE(ValidateSamplingParams({-1.0, 1.0, 0, 0.0, 0}).ok());
-  EXPECT_FALSE(ValidateSamplingParams({1.0, 0.0, 0, 0.0, 0}).ok());
-  EXPECT_FALSE(ValidateSamplingParams({1.0, 1.5, 0, 0.0, 0}).ok());
-  EXPECT_FALSE(ValidateSamplingParams({1.0, 1.0, -2, 0.0, 0}).ok());
-  EXPECT_FALSE(ValidateSamplingParams({1.0, 1.0, 0, 1.5, 0}).ok());
-  EXPECT_FALSE(ValidateSamplingParams({NAN, 1.0, 0, 0.0, 0}).ok());
+  EXPECT_TRUE(ValidateSamplerOptions({}).ok());
+  EXPECT_FALSE(ValidateSamplerOptions({-1.0, 1.0, 0, 0.0, 0}).ok());
+  EXPECT_FALSE(ValidateSamplerOptions({1.0, 0.0, 0, 0.0, 0}).ok());
+  EXPECT_FALSE(ValidateSamplerOptions({1.0, 1.5, 0, 0.0, 0}).ok());
+  EXPECT_FALSE(ValidateSamplerOptions({1.0, 1.0, -2, 0.0, 0}).ok());
+  EXPECT_FALSE(ValidateSamplerOptions({1.0, 1.0, 0, 1.5, 0}).ok());
+  EXPECT_FALSE(ValidateSamplerOptions({NAN, 1.0, 0, 0.0, 0}).ok());
 }
 
 }  // namespace

@@ -177,12 +177,13 @@ TEST(Tokenizer, SpecialTokensMatchedFirst) {
   ASSERT_TRUE(t.ok());
   const int32_t start = *(*t)->TokenId(kImStart), end = *(*t)->TokenId(kImEnd);
   const int32_t think = *(*t)->TokenId(kThinkOpen), unthink = *(*t)->TokenId(kThinkClose);
-  std::string text = ApplyChatTemplate("2+2?") + "<think>x</think>4" + kImEnd;
+  std::string text = "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n<think>x</think>4<|im_end|>";
   auto ids = (*t)->Encode(text);
   EXPECT_EQ(ids.front(), start);
   EXPECT_EQ(ids.back(), end);
   EXPECT_EQ(std::count(ids.begin(), ids.end(), start), 2);
   EXPECT_EQ(std::count(ids.begin(), ids.end(), think), 1);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), end), 2);
   EXPECT_EQ(std::count(ids.begin(), ids.end(), unthink), 1);
   EXPECT_EQ((*t)->Decode(ids), text);
   EXPECT_EQ((*t)->Decode(ids, /*skip_special=*/true), "user\n2+2?\nassistant\nx4");
