@@ -47,8 +47,10 @@ Status WriteLearnerState(const std::string& path, const LearnerState& st) {
     for (size_t i = 0; i < st.names.size(); ++i) {
       PutString(f, st.names[i]);
       Put<uint64_t>(f, st.m[i].size());
-      f.write(reinterpret_cast<const char*>(st.m[i].data()), static_cast<std::streamsize>(st.m[i].size() * 4));
-      f.write(reinterpret_cast<const char*>(st.v[i].data()), static_cast<std::streamsize>(st.v[i].size() * 4));
+      f.write(reinterpret_cast<const char*>(st.m[i].data()),
+              static_cast<std::streamsize>(st.m[i].size() * 4));
+      f.write(reinterpret_cast<const char*>(st.v[i].data()),
+              static_cast<std::streamsize>(st.v[i].size() * 4));
     }
     if (!f.flush()) return absl::InternalError("write failed: " + tmp);
   }
@@ -64,7 +66,8 @@ StatusOr<LearnerState> ReadLearnerState(const std::string& path) {
   auto bad = [&](const std::string& m) { return absl::DataLossError(path + ": " + m); };
   char magic[8];
   uint32_t version = 0;
-  if (!f.read(magic, 8) || std::memcmp(magic, kMagic, 8) != 0) return bad("not a learner state file");
+  if (!f.read(magic, 8) || std::memcmp(magic, kMagic, 8) != 0)
+    return bad("not a learner state file");
   if (!Get(f, &version) || version != kVersion) return bad("unsupported version");
   LearnerState st;
   uint64_t count = 0;
@@ -76,7 +79,8 @@ StatusOr<LearnerState> ReadLearnerState(const std::string& path) {
   for (uint64_t i = 0; i < count; ++i) {
     std::string name;
     uint64_t n = 0;
-    if (!GetString(f, &name, 4096) || !Get(f, &n) || n * 8 > file_size) return bad("truncated tensor entry " + std::to_string(i));
+    if (!GetString(f, &name, 4096) || !Get(f, &n) || n * 8 > file_size)
+      return bad("truncated tensor entry " + std::to_string(i));
     std::vector<float> m(n), v(n);
     if (!f.read(reinterpret_cast<char*>(m.data()), static_cast<std::streamsize>(n * 4)) ||
         !f.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * 4))) {

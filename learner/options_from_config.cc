@@ -9,9 +9,12 @@ StatusOr<LearnerOptions> LearnerOptionsFromConfig(const config::RunConfig& c) {
     return absl::InvalidArgumentError(field + ": unknown value '" + v + "'");
   };
   if (!ParsePolicyLossKind(a.name, &o.loss.kind)) return bad("algorithm.name", a.name);
-  if (!ParseTokenMask(a.token_mask, &o.loss.token_mask)) return bad("algorithm.token_mask", a.token_mask);
-  if (!ParseKlEstimator(a.kl_estimator, &o.loss.kl_estimator)) return bad("algorithm.kl_estimator", a.kl_estimator);
-  if (!ParseLossAggregation(a.loss_agg, &o.loss.aggregation)) return bad("algorithm.loss_agg", a.loss_agg);
+  if (!ParseTokenMask(a.token_mask, &o.loss.token_mask))
+    return bad("algorithm.token_mask", a.token_mask);
+  if (!ParseKlEstimator(a.kl_estimator, &o.loss.kl_estimator))
+    return bad("algorithm.kl_estimator", a.kl_estimator);
+  if (!ParseLossAggregation(a.loss_agg, &o.loss.aggregation))
+    return bad("algorithm.loss_agg", a.loss_agg);
   o.loss.eps_low = a.eps_low;
   o.loss.eps_high = a.eps_high;
   o.loss.clip_eps = a.clip_eps;

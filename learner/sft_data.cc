@@ -40,7 +40,8 @@ StatusOr<std::vector<SftExample>> LoadSftJsonl(const std::string& path, const Sf
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = path + ":" + std::to_string(lineno) + ": ";
     nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) return absl::InvalidArgumentError(where + "not a JSON object");
+    if (j.is_discarded() || !j.is_object())
+      return absl::InvalidArgumentError(where + "not a JSON object");
     for (const char* key : {"prompt", "response"}) {
       if (!j.contains(key) || !j[key].is_string()) {
         return absl::InvalidArgumentError(where + "field '" + key + "' missing or not a string");
@@ -49,7 +50,8 @@ StatusOr<std::vector<SftExample>> LoadSftJsonl(const std::string& path, const Sf
     SftExample ex;
     ex.prompt = o.prompt(j["prompt"].get<std::string>());
     ex.response = o.response(j["response"].get<std::string>());
-    if (ex.prompt.empty()) return absl::InvalidArgumentError(where + "field 'prompt': empty (and no BOS token)");
+    if (ex.prompt.empty())
+      return absl::InvalidArgumentError(where + "field 'prompt': empty (and no BOS token)");
     if (ex.response.empty()) return absl::InvalidArgumentError(where + "field 'response': empty");
     for (const auto* ids : {&ex.prompt, &ex.response}) {
       for (int32_t id : *ids) {
@@ -71,7 +73,8 @@ StatusOr<std::vector<SftExample>> LoadSftJsonl(const std::string& path, const Sf
   return out;
 }
 
-PackedSequences PackSft(const std::vector<SftExample>& examples, int64_t max_tokens, int64_t* cursor) {
+PackedSequences PackSft(const std::vector<SftExample>& examples, int64_t max_tokens,
+                        int64_t* cursor) {
   PackedSequences b;
   b.offsets.push_back(0);
   const int64_t n = static_cast<int64_t>(examples.size());

@@ -30,14 +30,15 @@ struct ByteTokenizerOptions {
 struct SftEncoding {
   std::function<std::vector<int32_t>(const std::string&)> prompt;    // template applied
   std::function<std::vector<int32_t>(const std::string&)> response;  // end token appended
-  int64_t vocab_size = 0;     // every id must be below
+  int64_t vocab_size = 0;                                            // every id must be below
   int64_t max_tokens = 4096;  // longer examples are truncated (response side)
 };
 
 // UTF-8 bytes as ids, BOS/EOS from options when >= 0. vocab_size must be >= 256.
 SftEncoding MakeByteEncoding(const ByteTokenizerOptions& options);
 
-StatusOr<std::vector<SftExample>> LoadSftJsonl(const std::string& path, const SftEncoding& encoding);
+StatusOr<std::vector<SftExample>> LoadSftJsonl(const std::string& path,
+                                               const SftEncoding& encoding);
 inline StatusOr<std::vector<SftExample>> LoadSftJsonl(const std::string& path,
                                                       const ByteTokenizerOptions& options) {
   if (options.vocab_size < 256) {

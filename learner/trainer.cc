@@ -41,9 +41,11 @@ Status ValidatePacked(const PackedSequences& b, int64_t vocab_size) {
       b.offsets.back() != static_cast<int64_t>(b.tokens.size())) {
     return bad("offsets must start at 0 and end at tokens.size()");
   }
-  if (b.prompt_lens.size() + 1 != b.offsets.size()) return bad("prompt_lens needs one entry per sequence");
+  if (b.prompt_lens.size() + 1 != b.offsets.size())
+    return bad("prompt_lens needs one entry per sequence");
   for (size_t i = 0; i + 1 < b.offsets.size(); ++i) {
-    if (b.offsets[i + 1] < b.offsets[i]) return bad("offsets decrease at sequence " + std::to_string(i));
+    if (b.offsets[i + 1] < b.offsets[i])
+      return bad("offsets decrease at sequence " + std::to_string(i));
     if (b.prompt_lens[i] < 1 || b.prompt_lens[i] > b.offsets[i + 1] - b.offsets[i]) {
       return bad("prompt_lens[" + std::to_string(i) + "] must be in [1, sequence length]");
     }
@@ -89,8 +91,8 @@ std::vector<float> ScoreRows(const ModelConfig& c, const ParamMap& params, const
   ModelForward<float>(c, w, PackedBatch{b.tokens, b.offsets}, go, &acts);
   std::vector<float> rows(b.tokens.size());
   LmHeadLogProbs<float>(acts.final_hidden.data(), w.at(LmHeadName(c)),
-                        static_cast<int64_t>(b.tokens.size()), c.hidden_size, c.vocab_size,
-                        targets, temperature, rows.data(), nullptr);
+                        static_cast<int64_t>(b.tokens.size()), c.hidden_size, c.vocab_size, targets,
+                        temperature, rows.data(), nullptr);
   return rows;
 }
 
@@ -99,7 +101,8 @@ PackedSequences Subset(const PackedSequences& b, const std::vector<int64_t>& seq
   PackedSequences out;
   out.offsets.push_back(0);
   for (int64_t i : seqs) {
-    out.tokens.insert(out.tokens.end(), b.tokens.begin() + b.offsets[i], b.tokens.begin() + b.offsets[i + 1]);
+    out.tokens.insert(out.tokens.end(), b.tokens.begin() + b.offsets[i],
+                      b.tokens.begin() + b.offsets[i + 1]);
     out.offsets.push_back(static_cast<int64_t>(out.tokens.size()));
     out.prompt_lens.push_back(b.prompt_lens[i]);
   }
@@ -146,7 +149,8 @@ Learner::Learner(ModelConfig config, ParamMap params, LearnerOptions options)
       options_(options),
       optimizer_(options.adamw),
       rng_(options.seed) {
-  if (options_.attention_threads > 1) pool_ = std::make_unique<ThreadPool>(options_.attention_threads - 1);
+  if (options_.attention_threads > 1)
+    pool_ = std::make_unique<ThreadPool>(options_.attention_threads - 1);
   for (const auto& [name, t] : params_) {
     names_.push_back(name);
     optimizer_.AddParam(t.numel(), options_.decay_all || !ExemptFromDecay(name));
@@ -162,18 +166,18 @@ StatusOr<std::unique_ptr<Learner>> Learner::Create(ModelConfig config, ParamMap 
                                                    LearnerOptions options) {
   RL_RETURN_IF_ERROR(config.Validate());
   RL_RETURN_IF_ERROR(model::CheckParams(config, params));
-  if (options.updates_per_batch < 1) return absl::InvalidArgumentError("updates_per_batch must be >= 1");
+  if (options.updates_per_batch < 1)
+    return absl::InvalidArgumentError("updates_per_batch must be >= 1");
   if (options.temperature <= 0) return absl::InvalidArgumentError("temperature must be > 0");
   if (options.num_threads > 0) SetBlasThreads(options.num_threads);
   EnableFlushToZero();
   return std::unique_ptr<Learner>(new Learner(std::move(config), std::move(params), options));
 }
 
-Status Learner::Update(const PackedSequences& b, const std::vector<int32_t>& targets,
-                       double temperature,
-                       const std::function<Status(const Scored&, double*, std::vector<double>*,
-                                                  Metrics*)>& loss_fn,
-                       Metrics* metrics) {
+Status Learner::Update(
+    const PackedSequences& b, const std::vector<int32_t>& targets, double temperature,
+    const std::function<Status(const Scored&, double*, std::vector<double>*, Metrics*)>& loss_fn,
+    Metrics* metrics) {
   EnableFlushToZero();
   const int64_t N = static_cast<int64_t>(b.tokens.size()), C = config_.hidden_size;
   const int64_t V = config_.vocab_size;
@@ -204,7 +208,8 @@ Status Learner::Update(const PackedSequences& b, const std::vector<int32_t>& tar
   std::vector<double> dlogp;
   RL_RETURN_IF_ERROR(loss_fn(sc, &loss, &dlogp, metrics));
   std::vector<float> dlogp_rows(N, 0.0f);
-  for (size_t i = 0; i < sc.positions.size(); ++i) dlogp_rows[sc.positions[i] - 1] = static_cast<float>(dlogp[i]);
+  for (size_t i = 0; i < sc.positions.size(); ++i)
+    dlogp_rows[sc.positions[i] - 1] = static_cast<float>(dlogp[i]);
   Tensors<float> grads = ZeroTensors<float>(config_);
   std::vector<float> dh(N * C);
   LmHeadBackward<float>(acts.final_hidden.data(), w.at(head), N, C, V, targets, temperature,
@@ -229,7 +234,8 @@ Status Learner::Update(const PackedSequences& b, const std::vector<int32_t>& tar
   for (double e : sc.entropy) ent += e;
   (*metrics)["train/loss"] = loss;
   (*metrics)["train/aux_loss"] = aux;
-  (*metrics)["train/entropy"] = sc.entropy.empty() ? 0.0 : ent / static_cast<double>(sc.entropy.size());
+  (*metrics)["train/entropy"] =
+      sc.entropy.empty() ? 0.0 : ent / static_cast<double>(sc.entropy.size());
   (*metrics)["train/lr"] = lr;
   return absl::OkStatus();
 }
@@ -239,16 +245,20 @@ StatusOr<Metrics> Learner::TrainStep(const RlBatch& batch) {
   RL_RETURN_IF_ERROR(ValidatePacked(batch, config_.vocab_size));
   const int64_t N = static_cast<int64_t>(batch.tokens.size());
   const int64_t S = static_cast<int64_t>(batch.prompt_lens.size());
-  if (static_cast<int64_t>(batch.old_logp.size()) != N) return absl::InvalidArgumentError("old_logp needs one entry per token");
+  if (static_cast<int64_t>(batch.old_logp.size()) != N)
+    return absl::InvalidArgumentError("old_logp needs one entry per token");
   if (!batch.rollout_logp.empty() && static_cast<int64_t>(batch.rollout_logp.size()) != N) {
     return absl::InvalidArgumentError("rollout_logp needs one entry per token (or none)");
   }
-  if (static_cast<int64_t>(batch.advantages.size()) != S) return absl::InvalidArgumentError("advantages needs one entry per sequence");
-  const std::vector<float>& rollout = batch.rollout_logp.empty() ? batch.old_logp : batch.rollout_logp;
+  if (static_cast<int64_t>(batch.advantages.size()) != S)
+    return absl::InvalidArgumentError("advantages needs one entry per sequence");
+  const std::vector<float>& rollout =
+      batch.rollout_logp.empty() ? batch.old_logp : batch.rollout_logp;
 
   std::vector<double> adv = batch.advantages;
   std::vector<int64_t> counts(S);
-  for (int64_t i = 0; i < S; ++i) counts[i] = batch.offsets[i + 1] - batch.offsets[i] - batch.prompt_lens[i];
+  for (int64_t i = 0; i < S; ++i)
+    counts[i] = batch.offsets[i + 1] - batch.offsets[i] - batch.prompt_lens[i];
   const AdvantageMass mass = options_.balanced_advantages ? BalanceAdvantages(adv, counts)
                                                           : TokenAdvantageMass(adv, counts);
   std::vector<int64_t> order(S);
@@ -275,11 +285,13 @@ StatusOr<Metrics> Learner::TrainStep(const RlBatch& batch) {
       const auto rows = ScoreRows(config_, *reference_, sub, targets, options_.temperature,
                                   options_.lightning_block, pool_.get());
       for (size_t j = 0; j + 1 < sub.offsets.size(); ++j) {
-        for (int64_t p = sub.offsets[j] + sub.prompt_lens[j]; p < sub.offsets[j + 1]; ++p) ref_lp.push_back(rows[p - 1]);
+        for (int64_t p = sub.offsets[j] + sub.prompt_lens[j]; p < sub.offsets[j + 1]; ++p)
+          ref_lp.push_back(rows[p - 1]);
       }
     }
     Metrics m;
-    auto loss_fn = [&](const Scored& sc, double* loss, std::vector<double>* dlogp, Metrics* mm) -> Status {
+    auto loss_fn = [&](const Scored& sc, double* loss, std::vector<double>* dlogp,
+                       Metrics* mm) -> Status {
       PolicyLossInput in;
       in.logp = sc.logp;
       in.old_logp = old_lp;
@@ -320,7 +332,8 @@ StatusOr<Metrics> Learner::SftStep(const PackedSequences& batch) {
   const auto t0 = std::chrono::steady_clock::now();
   RL_RETURN_IF_ERROR(ValidatePacked(batch, config_.vocab_size));
   Metrics m;
-  auto loss_fn = [&](const Scored& sc, double* loss, std::vector<double>* dlogp, Metrics*) -> Status {
+  auto loss_fn = [&](const Scored& sc, double* loss, std::vector<double>* dlogp,
+                     Metrics*) -> Status {
     const double n = static_cast<double>(std::max<size_t>(sc.logp.size(), 1));
     *loss = 0;
     for (double lp : sc.logp) *loss -= lp / n;
@@ -339,7 +352,8 @@ StatusOr<std::vector<float>> Learner::TokenLogProbs(const PackedSequences& batch
                               options_.lightning_block, pool_.get());
   std::vector<float> out(batch.tokens.size(), 0.0f);
   for (size_t i = 0; i + 1 < batch.offsets.size(); ++i) {
-    for (int64_t p = batch.offsets[i] + batch.prompt_lens[i]; p < batch.offsets[i + 1]; ++p) out[p] = rows[p - 1];
+    for (int64_t p = batch.offsets[i] + batch.prompt_lens[i]; p < batch.offsets[i + 1]; ++p)
+      out[p] = rows[p - 1];
   }
   return out;
 }
@@ -351,7 +365,8 @@ Status Learner::Save(const std::string& dir) const {
   model::SaveOptions save;
   save.tokenizer_json = tokenizer_json_;
   RL_RETURN_IF_ERROR(model::SaveCheckpoint(dir, config_, params_, save));
-  if (reference_) RL_RETURN_IF_ERROR(model::SaveCheckpoint(dir + "/reference", config_, *reference_));
+  if (reference_)
+    RL_RETURN_IF_ERROR(model::SaveCheckpoint(dir + "/reference", config_, *reference_));
   LearnerState st;
   st.step = optimizer_.step();
   st.data_cursor = data_cursor_;
@@ -364,7 +379,8 @@ Status Learner::Save(const std::string& dir) const {
   return WriteLearnerState(dir + "/learner_state.bin", st);
 }
 
-StatusOr<std::unique_ptr<Learner>> Learner::Restore(const std::string& dir, LearnerOptions options) {
+StatusOr<std::unique_ptr<Learner>> Learner::Restore(const std::string& dir,
+                                                    LearnerOptions options) {
   RL_ASSIGN_OR_RETURN(model::Checkpoint ck, model::LoadCheckpoint(dir));
   RL_ASSIGN_OR_RETURN(std::unique_ptr<Learner> l, Create(ck.config, std::move(ck.params), options));
   l->tokenizer_json_ = std::move(ck.tokenizer_json);
@@ -378,7 +394,8 @@ StatusOr<std::unique_ptr<Learner>> Learner::Restore(const std::string& dir, Lear
 
 Status Learner::LoadState(const std::string& path) {
   RL_ASSIGN_OR_RETURN(LearnerState st, ReadLearnerState(path));
-  if (st.names != names_) return absl::InvalidArgumentError(path + ": parameter list differs from the model");
+  if (st.names != names_)
+    return absl::InvalidArgumentError(path + ": parameter list differs from the model");
   for (size_t i = 0; i < names_.size(); ++i) {
     const size_t n = params_.at(names_[i]).data.size();
     if (st.m[i].size() != n || st.v[i].size() != n) {

@@ -40,18 +40,18 @@ struct LearnerOptions {
   PolicyLossOptions loss;
   AdamWOptions adamw;
   ScheduleOptions schedule;
-  bool decay_all = false;          // also decay norms, biases and embeddings
-  double clip_norm = 1.0;          // global gradient-norm clip (0 = off)
-  int64_t updates_per_batch = 1;   // mini-batch optimiser updates per generation batch
+  bool decay_all = false;            // also decay norms, biases and embeddings
+  double clip_norm = 1.0;            // global gradient-norm clip (0 = off)
+  int64_t updates_per_batch = 1;     // mini-batch optimiser updates per generation batch
   bool balanced_advantages = false;  // GRPO change 3 (token-level balancing)
-  double temperature = 1.0;        // sampling temperature T of the rollout
+  double temperature = 1.0;          // sampling temperature T of the rollout
   int64_t lightning_block = 256;
-  bool recompute = false;          // activation recomputation per layer
-  bool aux_loss = true;            // add config.router_aux_loss_coef · aux
-  uint64_t seed = 0;               // mini-batch shuffling
-  int num_threads = 0;             // OpenBLAS threads (0: leave as is)
-  int attention_threads = 1;       // > 1: attention heads on a pool (opt-in: nesting with
-                                   // OpenBLAS's own threads oversubscribes small machines)
+  bool recompute = false;     // activation recomputation per layer
+  bool aux_loss = true;       // add config.router_aux_loss_coef · aux
+  uint64_t seed = 0;          // mini-batch shuffling
+  int num_threads = 0;        // OpenBLAS threads (0: leave as is)
+  int attention_threads = 1;  // > 1: attention heads on a pool (opt-in: nesting with
+                              // OpenBLAS's own threads oversubscribes small machines)
 };
 
 struct PackedSequences {
@@ -61,9 +61,9 @@ struct PackedSequences {
 };
 
 struct RlBatch : PackedSequences {
-  std::vector<float> old_logp;       // (N) log π_old of the token at its position
-  std::vector<float> rollout_logp;   // (N) rollout engine log-probs; empty → old_logp
-  std::vector<double> advantages;    // (S) one per sequence
+  std::vector<float> old_logp;      // (N) log π_old of the token at its position
+  std::vector<float> rollout_logp;  // (N) rollout engine log-probs; empty → old_logp
+  std::vector<double> advantages;   // (S) one per sequence
 };
 
 using Metrics = std::map<std::string, double>;

@@ -8,9 +8,9 @@
 #include <sys/resource.h>
 
 #include <chrono>
-#include <memory>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -35,14 +35,16 @@ double SgemmPeak() {
   Gemm<float>(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
   const double t0 = Now();
   const int reps = 3;
-  for (int r = 0; r < reps; ++r) Gemm<float>(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+  for (int r = 0; r < reps; ++r)
+    Gemm<float>(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
   return 2.0 * n * n * n * reps / (Now() - t0) / 1e9;
 }
 
 // Forward matmul FLOPs of the batch (softmax attention: causal half), ×3 for fwd+bwd.
 double ModelFlops(const model::ModelConfig& c, const std::vector<int64_t>& offsets, int64_t block) {
   const double C = c.hidden_size, H = c.num_heads, D = c.head_dim, KD = c.num_kv_heads * D;
-  const double I = c.intermediate_size, E = c.num_experts, k = c.experts_per_token, V = c.vocab_size;
+  const double I = c.intermediate_size, E = c.num_experts, k = c.experts_per_token,
+               V = c.vocab_size;
   const double N = static_cast<double>(offsets.back());
   double f = 0;
   for (int64_t l = 0; l < c.num_layers; ++l) {
@@ -67,8 +69,8 @@ struct Point {
   int64_t activation_bytes = 0;
 };
 
-Point Run(const model::ModelConfig& c, const model::ParamMap& params, const std::vector<int64_t>& offsets,
-          bool recompute, int reps, ThreadPool* pool) {
+Point Run(const model::ModelConfig& c, const model::ParamMap& params,
+          const std::vector<int64_t>& offsets, bool recompute, int reps, ThreadPool* pool) {
   const int64_t N = offsets.back(), C = c.hidden_size, V = c.vocab_size;
   std::mt19937_64 rng(1);
   std::vector<int32_t> tokens(N), targets(N);
@@ -100,7 +102,8 @@ Point Run(const model::ModelConfig& c, const model::ParamMap& params, const std:
   p.flops = ModelFlops(c, offsets, go.lightning_block);
   int64_t n_lin = 0;
   for (auto t : c.layer_types) n_lin += t == model::LayerType::kLightning;
-  p.lightning_us_per_token = times.lightning / reps / std::max<int64_t>(n_lin, 1) / static_cast<double>(N) * 1e6;
+  p.lightning_us_per_token =
+      times.lightning / reps / std::max<int64_t>(n_lin, 1) / static_cast<double>(N) * 1e6;
   p.softmax_share = times.softmax / reps / p.seconds;
   return p;
 }
@@ -139,8 +142,9 @@ int Main(int argc, char** argv) {
     } else if (a == "--reps") {
       reps = std::stoi(next());
     } else {
-      std::fprintf(stderr, "usage: learner_bench [--tokens 2048,8192] [--mode packed|single|both] "
-                           "[--recompute] [--threads N] [--attention-threads N] [--reps R]\n");
+      std::fprintf(stderr,
+                   "usage: learner_bench [--tokens 2048,8192] [--mode packed|single|both] "
+                   "[--recompute] [--threads N] [--attention-threads N] [--reps R]\n");
       return 2;
     }
   }
@@ -155,14 +159,18 @@ int Main(int argc, char** argv) {
   }
   const model::ParamMap params = model::InitParams(*cfg, 1);
   const char* core = std::getenv("OPENBLAS_CORETYPE");
-  std::printf("model: default arch (V=%lld C=%lld L=%lld H=%lld D=%lld E=%lld I=%lld), %d BLAS threads, %d attention threads, "
-              "OPENBLAS_CORETYPE=%s, recompute=%s\n",
-              (long long)cfg->vocab_size, (long long)cfg->hidden_size, (long long)cfg->num_layers,
-              (long long)cfg->num_heads, (long long)cfg->head_dim, (long long)cfg->num_experts,
-              (long long)cfg->intermediate_size, BlasThreads(), attention_threads, core ? core : "(unset)",
-              recompute ? "yes" : "no");
+  std::printf(
+      "model: default arch (V=%lld C=%lld L=%lld H=%lld D=%lld E=%lld I=%lld), %d BLAS threads, %d "
+      "attention threads, "
+      "OPENBLAS_CORETYPE=%s, recompute=%s\n",
+      (long long)cfg->vocab_size, (long long)cfg->hidden_size, (long long)cfg->num_layers,
+      (long long)cfg->num_heads, (long long)cfg->head_dim, (long long)cfg->num_experts,
+      (long long)cfg->intermediate_size, BlasThreads(), attention_threads, core ? core : "(unset)",
+      recompute ? "yes" : "no");
   std::printf("sgemm peak (1024^3): %.1f GFLOP/s\n\n", SgemmPeak());
-  std::printf("| batch | tokens | tokens/s | GFLOP/s | lightning us/token/layer | softmax share | activations MB |\n");
+  std::printf(
+      "| batch | tokens | tokens/s | GFLOP/s | lightning us/token/layer | softmax share | "
+      "activations MB |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
   for (const char* m : {"packed", "single"}) {
     if (mode != "both" && mode != m) continue;

@@ -182,14 +182,14 @@ void LightningBackward(const T* qkv, const T* dout, std::span<const int64_t> off
     const int64_t start = offsets[i], n = offsets[i + 1] - offsets[i];
     const T* base = qkv + start * ld + h * 3 * D;
     T* dbase = dqkv + start * ld + h * 3 * D;
-    LightningHeadBackward<T>(base, base + D, base + 2 * D, ld, dout + start * H * D + h * D,
-                             H * D, n, D, slopes[h], block, dbase, dbase + D, dbase + 2 * D);
+    LightningHeadBackward<T>(base, base + D, base + 2 * D, ld, dout + start * H * D + h * D, H * D,
+                             n, D, slopes[h], block, dbase, dbase + D, dbase + 2 * D);
   });
 }
 
 template <typename T>
-void ApplyRope(T* x, std::span<const int64_t> offsets, int64_t heads, int64_t D,
-               int64_t rotary_dim, double theta, bool inverse) {
+void ApplyRope(T* x, std::span<const int64_t> offsets, int64_t heads, int64_t D, int64_t rotary_dim,
+               double theta, bool inverse) {
   const int64_t half = rotary_dim / 2;
   if (half == 0) return;
   std::vector<double> inv_freq(half);
@@ -202,7 +202,8 @@ void ApplyRope(T* x, std::span<const int64_t> offsets, int64_t heads, int64_t D,
       const double pos = static_cast<double>(t - offsets[sq]);
       for (int64_t i = 0; i < half; ++i) {
         cs[i] = static_cast<T>(std::cos(pos * inv_freq[i]));
-        sn[i] = static_cast<T>(inverse ? -std::sin(pos * inv_freq[i]) : std::sin(pos * inv_freq[i]));
+        sn[i] =
+            static_cast<T>(inverse ? -std::sin(pos * inv_freq[i]) : std::sin(pos * inv_freq[i]));
       }
       for (int64_t h = 0; h < heads; ++h) {
         T* r = x + (t * heads + h) * D;
@@ -289,7 +290,8 @@ void SoftmaxAttentionBackward(const T* q, const T* k, const T* v, const T* o, co
         Gemm<T>(false, true, rc, nk, D, T(1), doc, ldq, vh, ldk, T(0), dP.data(), nk);
         for (int64_t i = 0; i < rc; ++i) {
           double di = 0;
-          for (int64_t d = 0; d < D; ++d) di += static_cast<double>(doc[i * ldq + d]) * oc[i * ldq + d];
+          for (int64_t d = 0; d < D; ++d)
+            di += static_cast<double>(doc[i * ldq + d]) * oc[i * ldq + d];
           const T l = lse[h * N + start + r0 + i];
           const int64_t valid = r0 + i + 1;
           T* prow = P.data() + i * nk;
@@ -310,24 +312,23 @@ void SoftmaxAttentionBackward(const T* q, const T* k, const T* v, const T* o, co
   });
 }
 
-#define RL_INSTANTIATE(T)                                                                        \
-  template void DecayPowers<T>(double, int64_t, T*);                                             \
-  template void LightningHeadForward<T>(const T*, const T*, const T*, int64_t, int64_t, int64_t, \
-                                        double, int64_t, T*, int64_t);                           \
-  template void LightningHeadBackward<T>(const T*, const T*, const T*, int64_t, const T*,        \
-                                         int64_t, int64_t, int64_t, double, int64_t, T*, T*, T*); \
-  template void LightningForward<T>(const T*, std::span<const int64_t>, int64_t, int64_t,        \
-                                    std::span<const double>, int64_t, T*, ThreadPool*);          \
-  template void LightningBackward<T>(const T*, const T*, std::span<const int64_t>, int64_t,      \
-                                     int64_t, std::span<const double>, int64_t, T*, ThreadPool*);\
-  template void ApplyRope<T>(T*, std::span<const int64_t>, int64_t, int64_t, int64_t, double,    \
-                             bool);                                                              \
-  template void SoftmaxAttentionForward<T>(const T*, const T*, const T*,                         \
-                                           std::span<const int64_t>, int64_t, int64_t, int64_t,  \
-                                           T*, T*, ThreadPool*);                                 \
-  template void SoftmaxAttentionBackward<T>(const T*, const T*, const T*, const T*, const T*,    \
-                                            const T*, std::span<const int64_t>, int64_t,         \
-                                            int64_t, int64_t, T*, T*, T*, ThreadPool*);
+#define RL_INSTANTIATE(T)                                                                          \
+  template void DecayPowers<T>(double, int64_t, T*);                                               \
+  template void LightningHeadForward<T>(const T*, const T*, const T*, int64_t, int64_t, int64_t,   \
+                                        double, int64_t, T*, int64_t);                             \
+  template void LightningHeadBackward<T>(const T*, const T*, const T*, int64_t, const T*, int64_t, \
+                                         int64_t, int64_t, double, int64_t, T*, T*, T*);           \
+  template void LightningForward<T>(const T*, std::span<const int64_t>, int64_t, int64_t,          \
+                                    std::span<const double>, int64_t, T*, ThreadPool*);            \
+  template void LightningBackward<T>(const T*, const T*, std::span<const int64_t>, int64_t,        \
+                                     int64_t, std::span<const double>, int64_t, T*, ThreadPool*);  \
+  template void ApplyRope<T>(T*, std::span<const int64_t>, int64_t, int64_t, int64_t, double,      \
+                             bool);                                                                \
+  template void SoftmaxAttentionForward<T>(const T*, const T*, const T*, std::span<const int64_t>, \
+                                           int64_t, int64_t, int64_t, T*, T*, ThreadPool*);        \
+  template void SoftmaxAttentionBackward<T>(const T*, const T*, const T*, const T*, const T*,      \
+                                            const T*, std::span<const int64_t>, int64_t, int64_t,  \
+                                            int64_t, T*, T*, T*, ThreadPool*);
 RL_INSTANTIATE(float)
 RL_INSTANTIATE(double)
 #undef RL_INSTANTIATE

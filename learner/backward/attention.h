@@ -53,8 +53,8 @@ void LightningBackward(const T* qkv, const T* dout, std::span<const int64_t> off
 // of x (N, heads·D); position = row − start of its sequence. inverse = true applies the
 // transpose rotation (the backward of the forward rotation).
 template <typename T>
-void ApplyRope(T* x, std::span<const int64_t> offsets, int64_t heads, int64_t D,
-               int64_t rotary_dim, double theta, bool inverse);
+void ApplyRope(T* x, std::span<const int64_t> offsets, int64_t heads, int64_t D, int64_t rotary_dim,
+               double theta, bool inverse);
 
 // q (N, H·D), k/v (N, KVH·D) already rotated; o (N, H·D) OVERWRITTEN, lse (H, N) OVERWRITTEN
 // (the log-sum-exp of each row's scores, saved for the backward).

@@ -54,8 +54,7 @@ void RmsNormForward(const T* x /*(N, C)*/, const T* w /*(C)*/, int64_t N, int64_
 // dw += Σ_t dy ⊙ x · rstd: ACCUMULATES into dw.
 template <typename T>
 void RmsNormBackward(const T* dy /*(N, C)*/, const T* x /*(N, C)*/, const T* w /*(C)*/,
-                     const T* rstd /*(N)*/, int64_t N, int64_t C, T* dx /*(N, C)*/,
-                     T* dw /*(C)*/) {
+                     const T* rstd /*(N)*/, int64_t N, int64_t C, T* dx /*(N, C)*/, T* dw /*(C)*/) {
   for (int64_t t = 0; t < N; ++t) {
     const T* dyr = dy + t * C;
     const T* xr = x + t * C;

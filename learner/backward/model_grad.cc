@@ -21,12 +21,12 @@ template <typename T>
 struct LayerCache {
   std::vector<T> h1, rstd1, x1, h2, rstd2;
   std::vector<T> qkv_pre, qkv, o, rstd_o, on, g_pre;  // lightning
-  std::vector<T> q, k, v, so, lse;                     // softmax
+  std::vector<T> q, k, v, so, lse;                    // softmax
   MoeCache<T> moe;
   int64_t Bytes() const {
     int64_t n = 0;
-    for (const auto* vec : {&h1, &rstd1, &x1, &h2, &rstd2, &qkv_pre, &qkv, &o, &rstd_o, &on,
-                            &g_pre, &q, &k, &v, &so, &lse}) {
+    for (const auto* vec : {&h1, &rstd1, &x1, &h2, &rstd2, &qkv_pre, &qkv, &o, &rstd_o, &on, &g_pre,
+                            &q, &k, &v, &so, &lse}) {
       n += static_cast<int64_t>(vec->capacity());
     }
     for (const auto& m : {&moe.a, &moe.b, &moe.out}) {
@@ -83,8 +83,8 @@ Tensors<T> ZeroTensors(const ModelConfig& config) {
 std::vector<double> LightningSlopes(const ModelConfig& c, int64_t layer) {
   std::vector<double> s(c.num_heads);
   for (int64_t h = 0; h < c.num_heads; ++h) {
-    s[h] = kernels::LightningSlope(h, c.num_heads, layer, c.num_layers,
-                                   c.dialect == "transformers");
+    s[h] =
+        kernels::LightningSlope(h, c.num_heads, layer, c.num_layers, c.dialect == "transformers");
   }
   return s;
 }
@@ -109,11 +109,13 @@ T* GetGrad(Tensors<T>* g, const std::string& name) {
 class LayerTimer {
  public:
   LayerTimer(const GradOptions& opts, LayerType type)
-      : slot_(opts.times == nullptr ? nullptr
-              : type == LayerType::kLightning ? &opts.times->lightning : &opts.times->softmax),
+      : slot_(opts.times == nullptr           ? nullptr
+              : type == LayerType::kLightning ? &opts.times->lightning
+                                              : &opts.times->softmax),
         t0_(std::chrono::steady_clock::now()) {}
   ~LayerTimer() {
-    if (slot_) *slot_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    if (slot_)
+      *slot_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   }
 
  private:
@@ -204,8 +206,8 @@ double LayerForward(const ModelConfig& c, int64_t l, const WeightView<T>& w, con
     ApplyRope<T>(lc->k.data(), offsets, c.num_kv_heads, D, c.rotary_dim, c.rope_theta, false);
     lc->so.resize(N * HD);
     lc->lse.resize(H * N);
-    SoftmaxAttentionForward<T>(lc->q.data(), lc->k.data(), lc->v.data(), offsets, H,
-                               c.num_kv_heads, D, lc->so.data(), lc->lse.data(), opts.pool);
+    SoftmaxAttentionForward<T>(lc->q.data(), lc->k.data(), lc->v.data(), offsets, H, c.num_kv_heads,
+                               D, lc->so.data(), lc->lse.data(), opts.pool);
     LinearForward<T>(lc->so.data(), Get(w, p + "self_attn.o_proj.weight"), N, HD, C, attn.data());
   }
   double alpha, beta;
@@ -231,8 +233,7 @@ double LayerForward(const ModelConfig& c, int64_t l, const WeightView<T>& w, con
 template <typename T>
 void LayerBackward(const ModelConfig& c, int64_t l, const WeightView<T>& w, const T* x,
                    std::span<const int64_t> offsets, const GradOptions& opts,
-                   const LayerCache<T>& lc, double aux_scale, const T* dy, T* dx,
-                   Tensors<T>* g) {
+                   const LayerCache<T>& lc, double aux_scale, const T* dy, T* dx, Tensors<T>* g) {
   const int64_t N = offsets.back(), C = c.hidden_size, H = c.num_heads, D = c.head_dim;
   const int64_t HD = H * D;
   const std::string p = Prefix(l);
@@ -257,12 +258,13 @@ void LayerBackward(const ModelConfig& c, int64_t l, const WeightView<T>& w, cons
                       dog.data(), GetGrad(g, p + "self_attn.out_proj.weight"), false);
     SigmoidGateBackward<T>(dog.data(), lc.g_pre.data(), lc.on.data(), N * HD, don.data(),
                            dg.data());
-    LinearBackward<T>(dg.data(), lc.h1.data(), Get(w, p + "self_attn.output_gate.weight"), N, C,
-                      HD, dh1.data(), GetGrad(g, p + "self_attn.output_gate.weight"), true);
+    LinearBackward<T>(dg.data(), lc.h1.data(), Get(w, p + "self_attn.output_gate.weight"), N, C, HD,
+                      dh1.data(), GetGrad(g, p + "self_attn.output_gate.weight"), true);
     std::vector<T>& d_o = dog;  // reuse
     std::fill(d_o.begin(), d_o.end(), T(0));
     RmsNormBackward<T>(don.data(), lc.o.data(), Get(w, p + "self_attn.norm.weight"),
-                       lc.rstd_o.data(), N, HD, d_o.data(), GetGrad(g, p + "self_attn.norm.weight"));
+                       lc.rstd_o.data(), N, HD, d_o.data(),
+                       GetGrad(g, p + "self_attn.norm.weight"));
     std::vector<T> dqkv(N * 3 * HD);
     const std::vector<double> slopes = LightningSlopes(c, l);
     LightningBackward<T>(lc.qkv.data(), d_o.data(), offsets, H, D, slopes, opts.lightning_block,
@@ -275,9 +277,9 @@ void LayerBackward(const ModelConfig& c, int64_t l, const WeightView<T>& w, cons
     std::vector<T> dso(N * HD), dq(N * HD), dk(N * KD), dv(N * KD);
     LinearBackward<T>(dattn.data(), lc.so.data(), Get(w, p + "self_attn.o_proj.weight"), N, HD, C,
                       dso.data(), GetGrad(g, p + "self_attn.o_proj.weight"), false);
-    SoftmaxAttentionBackward<T>(lc.q.data(), lc.k.data(), lc.v.data(), lc.so.data(),
-                                lc.lse.data(), dso.data(), offsets, H, KVH, D, dq.data(),
-                                dk.data(), dv.data(), opts.pool);
+    SoftmaxAttentionBackward<T>(lc.q.data(), lc.k.data(), lc.v.data(), lc.so.data(), lc.lse.data(),
+                                dso.data(), offsets, H, KVH, D, dq.data(), dk.data(), dv.data(),
+                                opts.pool);
     ApplyRope<T>(dq.data(), offsets, H, D, c.rotary_dim, c.rope_theta, true);
     ApplyRope<T>(dk.data(), offsets, KVH, D, c.rotary_dim, c.rope_theta, true);
     LinearBackward<T>(dq.data(), lc.h1.data(), Get(w, p + "self_attn.q_proj.weight"), N, C, HD,
@@ -287,8 +289,8 @@ void LayerBackward(const ModelConfig& c, int64_t l, const WeightView<T>& w, cons
     LinearBackward<T>(dv.data(), lc.h1.data(), Get(w, p + "self_attn.v_proj.weight"), N, C, KD,
                       dh1.data(), GetGrad(g, p + "self_attn.v_proj.weight"), true);
   }
-  RmsNormBackward<T>(dh1.data(), x, Get(w, p + "input_layernorm.weight"), lc.rstd1.data(), N, C,
-                     dx, GetGrad(g, p + "input_layernorm.weight"));
+  RmsNormBackward<T>(dh1.data(), x, Get(w, p + "input_layernorm.weight"), lc.rstd1.data(), N, C, dx,
+                     GetGrad(g, p + "input_layernorm.weight"));
 }
 
 }  // namespace
@@ -318,9 +320,9 @@ void ModelForward(const ModelConfig& c, const WeightView<T>& w, const PackedBatc
       lc = acts->layers[l].get();
     }
     LayerTimer timer(opts, c.layer_types[l]);
-    const double aux = LayerForward<T>(c, l, w, acts->layer_inputs.data() + l * N * C,
-                                       batch.offsets, opts, lc,
-                                       acts->layer_inputs.data() + (l + 1) * N * C);
+    const double aux =
+        LayerForward<T>(c, l, w, acts->layer_inputs.data() + l * N * C, batch.offsets, opts, lc,
+                        acts->layer_inputs.data() + (l + 1) * N * C);
     acts->aux_loss += opts.aux_loss_coef * aux / static_cast<double>(L);
   }
   acts->final_hidden.resize(N * C);
@@ -331,8 +333,7 @@ void ModelForward(const ModelConfig& c, const WeightView<T>& w, const PackedBatc
 
 template <typename T>
 void ModelBackward(const ModelConfig& c, const WeightView<T>& w, const PackedBatch& batch,
-                   const GradOptions& opts, Activations<T>* acts, const T* dhidden,
-                   Tensors<T>* g) {
+                   const GradOptions& opts, Activations<T>* acts, const T* dhidden, Tensors<T>* g) {
   const int64_t N = acts->num_tokens, C = c.hidden_size, L = c.num_layers;
   std::vector<T> dx(N * C, T(0)), dprev(N * C);
   RmsNormBackward<T>(dhidden, acts->layer_inputs.data() + L * N * C,
@@ -350,7 +351,8 @@ void ModelBackward(const ModelConfig& c, const WeightView<T>& w, const PackedBat
     LayerBackward<T>(c, l, w, x, batch.offsets, opts, *lc, aux_scale, dx.data(), dprev.data(), g);
     std::swap(dx, dprev);
   }
-  EmbeddingBackward<T>(batch.tokens.data(), N, dx.data(), C, GetGrad(g, "model.embed_tokens.weight"));
+  EmbeddingBackward<T>(batch.tokens.data(), N, dx.data(), C,
+                       GetGrad(g, "model.embed_tokens.weight"));
 }
 
 namespace {
@@ -409,9 +411,11 @@ void LmHeadBackward(const T* hidden, const T* W, int64_t N, int64_t C, int64_t V
                       std::span<float>(drow, V));
       } else {
         double mx = -std::numeric_limits<double>::infinity();
-        for (int64_t v = 0; v < V; ++v) mx = std::max(mx, static_cast<double>(row[v]) / temperature);
+        for (int64_t v = 0; v < V; ++v)
+          mx = std::max(mx, static_cast<double>(row[v]) / temperature);
         double sum = 0;
-        for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(row[v]) / temperature - mx);
+        for (int64_t v = 0; v < V; ++v)
+          sum += std::exp(static_cast<double>(row[v]) / temperature - mx);
         for (int64_t v = 0; v < V; ++v) {
           const double pr = std::exp(static_cast<double>(row[v]) / temperature - mx) / sum;
           drow[v] = static_cast<T>(dlogp[t] * ((v == targets[t] ? 1.0 : 0.0) - pr) / temperature);

@@ -58,8 +58,9 @@ struct LayerTimes {
 
 struct GradOptions {
   int64_t lightning_block = 256;
-  bool recompute = false;       // activation recomputation per layer
-  double aux_loss_coef = 0.0;   // 0: the aux loss is neither computed into the loss nor differentiated
+  bool recompute = false;  // activation recomputation per layer
+  double aux_loss_coef =
+      0.0;  // 0: the aux loss is neither computed into the loss nor differentiated
   LayerTimes* times = nullptr;  // accumulated into when non-null (benchmarks)
   ThreadPool* pool = nullptr;   // attention heads in parallel (results do not depend on it)
 };
@@ -79,11 +80,11 @@ struct Activations {
   Activations(Activations&&) noexcept;
   Activations& operator=(Activations&&) noexcept;
   int64_t num_tokens = 0;
-  std::vector<T> layer_inputs;   // (L + 1, N, C)
+  std::vector<T> layer_inputs;                         // (L + 1, N, C)
   std::vector<std::unique_ptr<LayerCache<T>>> layers;  // L (empty entries under recompute)
-  std::vector<T> final_hidden;   // (N, C)
-  std::vector<T> final_rstd;     // (N)
-  double aux_loss = 0;           // coef · mean over layers of the aux loss (0 when coef = 0)
+  std::vector<T> final_hidden;                         // (N, C)
+  std::vector<T> final_rstd;                           // (N)
+  double aux_loss = 0;  // coef · mean over layers of the aux loss (0 when coef = 0)
   // Bytes held by this object (for memory reports).
   int64_t Bytes() const;
 };

@@ -133,7 +133,8 @@ void MoeBackward(const T* dy, const T* h, const MoeShape& s, const MoeWeights<T>
   std::vector<T> dz(N * E, T(0));
   for (int64_t t = 0; t < N; ++t) {
     double mean_g = 0;
-    for (int64_t j = 0; j < k; ++j) mean_g += static_cast<double>(c.weights[t * k + j]) * gsel[t * k + j];
+    for (int64_t j = 0; j < k; ++j)
+      mean_g += static_cast<double>(c.weights[t * k + j]) * gsel[t * k + j];
     for (int64_t j = 0; j < k; ++j) {
       const T wt = c.weights[t * k + j];
       dz[t * E + c.selected[t * k + j]] += static_cast<T>(wt * (gsel[t * k + j] - mean_g));

@@ -13,10 +13,10 @@ namespace rl::learner {
 
 template <typename T>
 struct MoeWeights {
-  const T* gate = nullptr;      // (E, C)
-  std::vector<const T*> w1;     // E × (I, C)
-  std::vector<const T*> w3;     // E × (I, C)
-  std::vector<const T*> w2;     // E × (C, I)
+  const T* gate = nullptr;   // (E, C)
+  std::vector<const T*> w1;  // E × (I, C)
+  std::vector<const T*> w3;  // E × (I, C)
+  std::vector<const T*> w2;  // E × (C, I)
 };
 
 template <typename T>
@@ -27,13 +27,14 @@ struct MoeGrads {  // accumulated (+=) by MoeBackward
 
 template <typename T>
 struct MoeCache {
-  std::vector<T> probs;                      // (N, E) router softmax
-  std::vector<int32_t> selected;             // (N, k) expert ids
-  std::vector<T> weights;                    // (N, k) renormalised weights
-  std::vector<std::vector<int64_t>> slots;   // per expert: t·k + slot routed to it
-  std::vector<std::vector<T>> a, b, out;     // per expert: w1 h (n_e, I), w3 h (n_e, I), expert(h) (n_e, C)
-  double aux = 0;                            // E·Σ f_e·P_e (unscaled)
-  std::vector<double> f;                     // (E) assignment fractions
+  std::vector<T> probs;                     // (N, E) router softmax
+  std::vector<int32_t> selected;            // (N, k) expert ids
+  std::vector<T> weights;                   // (N, k) renormalised weights
+  std::vector<std::vector<int64_t>> slots;  // per expert: t·k + slot routed to it
+  std::vector<std::vector<T>> a, b,
+      out;                // per expert: w1 h (n_e, I), w3 h (n_e, I), expert(h) (n_e, C)
+  double aux = 0;         // E·Σ f_e·P_e (unscaled)
+  std::vector<double> f;  // (E) assignment fractions
 };
 
 struct MoeShape {

@@ -17,6 +17,7 @@
 #include "rl/config/config.h"
 #include "rl/model/checkpoint.h"
 #include "rl/model/hf_config.h"
+#include "rl/tasks/chat_template.h"
 #include "rl/tokenizer/default_tokenizer.h"
 #include "rl/tokenizer/tokenizer.h"
 
@@ -41,17 +42,18 @@ StatusOr<learner::LearnerOptions> OptionsFrom(const config::RunConfig& cfg, int 
   return o;
 }
 
-// prompt → chat template → ids; response → ids + the end-of-turn token (<|im_end|>, else
-// <|endoftext|>), the token generation stops at.
-learner::SftEncoding EncodingFor(std::shared_ptr<const tokenizer::Tokenizer> tok, int64_t vocab_size,
-                                 int64_t max_tokens) {
+// prompt → chat template (rl/tasks/chat_template.h) → ids; response → ids (special tokens
+// such as </think> parsed) + the end-of-turn token (<|im_end|>, else <|endoftext|>) unless the
+// response already ends with it.
+learner::SftEncoding EncodingFor(std::shared_ptr<const tokenizer::Tokenizer> tok,
+                                 int64_t vocab_size, int64_t max_tokens) {
   learner::SftEncoding enc;
-  std::optional<int32_t> end = tok->TokenId(tokenizer::kImEnd);
+  std::optional<int32_t> end = tok->TokenId(tasks::kImEnd);
   if (!end) end = tok->TokenId(tokenizer::kEndOfText);
-  enc.prompt = [tok](const std::string& s) { return tok->Encode(tokenizer::ApplyChatTemplate(s)); };
+  enc.prompt = [tok](const std::string& s) { return tok->Encode(tasks::ApplyChatTemplate(s)); };
   enc.response = [tok, end](const std::string& s) {
-    std::vector<int32_t> ids = tok->Encode(s, /*parse_special=*/false);
-    if (end) ids.push_back(*end);
+    std::vector<int32_t> ids = tok->Encode(s, /*parse_special=*/true);
+    if (end && (ids.empty() || ids.back() != *end)) ids.push_back(*end);
     return ids;
   };
   enc.vocab_size = vocab_size;
@@ -79,7 +81,8 @@ int RunSft(const Args& args) {
     std::cerr << cfg.status().message() << "\n";
     return 1;
   }
-  if (cfg->sft.data.empty()) return Fail(absl::InvalidArgumentError("sft.data: no JSONL file given"));
+  if (cfg->sft.data.empty())
+    return Fail(absl::InvalidArgumentError("sft.data: no JSONL file given"));
   const std::string out = cfg->sft.output.empty() ? config::RunDir(*cfg) + "/sft" : cfg->sft.output;
   auto threads = p.GetInt("threads");
   if (!threads.ok()) return Fail(threads.status());
@@ -116,16 +119,16 @@ int RunSft(const Args& args) {
   // Tokenizer: model.tokenizer, else the checkpoint's tokenizer.json, else the default one.
   if (!cfg->model.tokenizer.empty()) {
     std::ifstream f(cfg->model.tokenizer);
-    if (!f) return Fail(absl::NotFoundError("model.tokenizer: cannot open " + cfg->model.tokenizer));
+    if (!f)
+      return Fail(absl::NotFoundError("model.tokenizer: cannot open " + cfg->model.tokenizer));
     std::stringstream ss;
     ss << f.rdbuf();
     l->set_tokenizer_json(ss.str());
   } else if (l->tokenizer_json().empty()) {
     l->set_tokenizer_json(tokenizer::DefaultTokenizerJson());
   }
-  auto tok = tokenizer::Tokenizer::FromJson(l->tokenizer_json(), cfg->model.tokenizer.empty()
-                                                                     ? "tokenizer.json"
-                                                                     : cfg->model.tokenizer);
+  auto tok = tokenizer::Tokenizer::FromJson(
+      l->tokenizer_json(), cfg->model.tokenizer.empty() ? "tokenizer.json" : cfg->model.tokenizer);
   if (!tok.ok()) return Fail(tok.status());
   if ((*tok)->vocab_size() > l->config().vocab_size) {
     return Fail(absl::InvalidArgumentError("tokenizer has " + std::to_string((*tok)->vocab_size()) +
@@ -148,7 +151,8 @@ int RunSft(const Args& args) {
     l->set_data_cursor(cursor);
     const int64_t done = step + 1;
     if (done % cfg->sft.log_every == 0 || done == total) {
-      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double el =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const double eta = el / static_cast<double>(done - first) * static_cast<double>(total - done);
       std::fprintf(stderr, "step %lld/%lld loss %.4f tokens/s %.0f ETA %s\n",
                    static_cast<long long>(done), static_cast<long long>(total), m->at("train/loss"),

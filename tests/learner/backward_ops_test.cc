@@ -83,7 +83,8 @@ std::vector<double> LightningRecurrence(const std::vector<double>& q, const std:
   std::vector<double> kv(D * D, 0.0), o(n * D, 0.0);
   for (int64_t t = 0; t < n; ++t) {
     for (int64_t a = 0; a < D; ++a) {
-      for (int64_t b = 0; b < D; ++b) kv[a * D + b] = lambda * kv[a * D + b] + k[t * D + a] * v[t * D + b];
+      for (int64_t b = 0; b < D; ++b)
+        kv[a * D + b] = lambda * kv[a * D + b] + k[t * D + a] * v[t * D + b];
     }
     for (int64_t b = 0; b < D; ++b) {
       for (int64_t a = 0; a < D; ++a) o[t * D + b] += q[t * D + a] * kv[a * D + b];
@@ -173,8 +174,8 @@ TEST(BackwardOpsTest, SoftmaxAttentionGqaRopeMatchesFiniteDifferences) {
     ApplyRope<double>(kr->data(), offsets, KVH, D, rot, 100.0, false);
     o->resize(N * H * D);
     lse->resize(H * N);
-    SoftmaxAttentionForward<double>(qr->data(), kr->data(), v.data(), offsets, H, KVH, D,
-                                    o->data(), lse->data());
+    SoftmaxAttentionForward<double>(qr->data(), kr->data(), v.data(), offsets, H, KVH, D, o->data(),
+                                    lse->data());
   };
   auto f = [&] {
     std::vector<double> o, lse, qr, kr;
@@ -191,7 +192,8 @@ TEST(BackwardOpsTest, SoftmaxAttentionGqaRopeMatchesFiniteDifferences) {
         std::vector<double> sc;
         for (int64_t u = offsets[sq]; u <= t; ++u) {
           double dot = 0;
-          for (int64_t d = 0; d < D; ++d) dot += qr[(t * H + h) * D + d] * kr[(u * KVH + g) * D + d];
+          for (int64_t d = 0; d < D; ++d)
+            dot += qr[(t * H + h) * D + d] * kr[(u * KVH + g) * D + d];
           sc.push_back(dot / std::sqrt(static_cast<double>(D)));
         }
         double mx = *std::max_element(sc.begin(), sc.end()), z = 0;
@@ -261,8 +263,8 @@ TEST(BackwardOpsTest, MoeRouterExpertsAndAuxLossMatchFiniteDifferences) {
     EXPECT_NEAR(cache.weights[0], 1.0 / (1.0 + std::exp(z[order[1]] - z[order[0]])), 1e-12);
   }
   std::vector<double> dh(N * C, 0.0), dgate(E * C, 0.0);
-  std::vector<std::vector<double>> dw1(E, std::vector<double>(I * C, 0.0)), dw3 = dw1,
-                                   dw2(E, std::vector<double>(C * I, 0.0));
+  std::vector<std::vector<double>> dw1(E, std::vector<double>(I * C, 0.0)),
+      dw3 = dw1, dw2(E, std::vector<double>(C * I, 0.0));
   MoeGrads<double> g;
   g.gate = dgate.data();
   for (int64_t e = 0; e < E; ++e) {
@@ -298,7 +300,8 @@ TEST(BackwardOpsTest, ThreadPoolGivesBitwiseIdenticalAttention) {
     SoftmaxAttentionForward<double>(qkv.data(), k.data(), v.data(), offsets, H, KVH, D, so.data(),
                                     lse.data(), p);
     SoftmaxAttentionBackward<double>(qkv.data(), k.data(), v.data(), so.data(), lse.data(),
-                                     dO.data(), offsets, H, KVH, D, dq.data(), dk.data(), dv.data(), p);
+                                     dO.data(), offsets, H, KVH, D, dq.data(), dk.data(), dv.data(),
+                                     p);
     if (p == nullptr) {
       o0 = o, d0 = d, so0 = so, lse0 = lse, dq0 = dq, dk0 = dk, dv0 = dv;
     } else {

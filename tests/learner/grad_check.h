@@ -23,9 +23,9 @@ inline std::vector<double> RandomVector(size_t n, std::mt19937_64& rng, double s
 // with the analytic gradient: |a − n| <= rel·max(|a|, |n|) + abs_floor. Returns the largest
 // relative error seen (over entries whose magnitude exceeds abs_floor).
 inline double CheckGradient(const std::string& what, std::vector<double>& x,
-                            const std::vector<double>& analytic,
-                            const std::function<double()>& f, double rel = 1e-6,
-                            double abs_floor = 1e-9, double eps = 1e-5, size_t max_entries = 0) {
+                            const std::vector<double>& analytic, const std::function<double()>& f,
+                            double rel = 1e-6, double abs_floor = 1e-9, double eps = 1e-5,
+                            size_t max_entries = 0) {
   EXPECT_EQ(x.size(), analytic.size()) << what;
   double worst = 0;
   size_t stride = 1;

@@ -55,13 +55,13 @@ Tensors<double> RandomParams(const ModelConfig& c, uint64_t seed) {
 struct Problem {
   std::vector<int32_t> tokens = {5, 17, 3, 3, 60, 41, 9, 22, 1, 0, 63, 12, 7};
   std::vector<int64_t> offsets = {0, 6, 13};
-  std::vector<int32_t> targets;   // next token inside the response part, −1 elsewhere
-  std::vector<double> coef;       // per-token loss coefficients
+  std::vector<int32_t> targets;  // next token inside the response part, −1 elsewhere
+  std::vector<double> coef;      // per-token loss coefficients
   double temperature = 0.7;
   Problem() {
     targets.assign(tokens.size(), -1);
-    for (int64_t t = 1; t < 5; ++t) targets[t] = tokens[t + 1];    // seq 0: prompt = token 0
-    for (int64_t t = 8; t < 12; ++t) targets[t] = tokens[t + 1];   // seq 1: prompt = 6..7
+    for (int64_t t = 1; t < 5; ++t) targets[t] = tokens[t + 1];   // seq 0: prompt = token 0
+    for (int64_t t = 8; t < 12; ++t) targets[t] = tokens[t + 1];  // seq 1: prompt = 6..7
     std::mt19937_64 rng(9);
     coef = testing::RandomVector(tokens.size(), rng);
   }
@@ -105,8 +105,8 @@ TEST_P(ModelGradTest, EveryParameterMatchesFiniteDifferences) {
   double worst = 0;
   for (auto& [name, values] : p) {
     worst = std::max(worst, testing::CheckGradient(
-                                name, values, g.at(name), [&] { return Loss(c, p, pr, opts, nullptr); },
-                                1e-4, 1e-8));
+                                name, values, g.at(name),
+                                [&] { return Loss(c, p, pr, opts, nullptr); }, 1e-4, 1e-8));
   }
   RecordProperty("worst_relative_error", std::to_string(worst));
   std::printf("worst relative error over all parameters: %.3g\n", worst);
@@ -124,8 +124,9 @@ TEST(ModelGradTest, TiedEmbeddingsGetBothGradients) {
   Tensors<double> g = ZeroTensors<double>(c);
   Loss(c, p, pr, opts, &g);
   auto& embed = p.at("model.embed_tokens.weight");
-  testing::CheckGradient("tied embedding", embed, g.at("model.embed_tokens.weight"),
-                         [&] { return Loss(c, p, pr, opts, nullptr); }, 1e-4, 1e-8);
+  testing::CheckGradient(
+      "tied embedding", embed, g.at("model.embed_tokens.weight"),
+      [&] { return Loss(c, p, pr, opts, nullptr); }, 1e-4, 1e-8);
 }
 
 TEST(ModelGradTest, RecomputationGivesIdenticalGradients) {

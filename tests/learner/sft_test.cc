@@ -102,15 +102,19 @@ TEST(SftCliTest, RlSftWritesACheckpointAndLossFalls) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   WriteFile(dir + "/data.jsonl", kJsonl);
-  WriteFile(dir + "/sft.yaml",
-            "run: {name: sft_test, dir: " + dir + "/run}\n"
-            "model:\n  arch: {vocab_size: 512, hidden_size: 16, num_layers: 2,\n"
-            "         layer_types: [linear_attention, full_attention], num_heads: 2, head_dim: 8,\n"
-            "         num_kv_heads: 1, rotary_dim: 4, intermediate_size: 16}\n"
-            "sft: {data: " + dir + "/data.jsonl, output: " + dir + "/out, steps: 30, batch_tokens: 64,\n"
-            "      lr: 0.01, log_every: 1}\n");
-  const std::string cmd = std::string(RL_BINARY_DIR) + "/bin/rl sft " + dir + "/sft.yaml --threads 1 2> " +
-                          dir + "/log.txt";
+  WriteFile(
+      dir + "/sft.yaml",
+      "run: {name: sft_test, dir: " + dir +
+          "/run}\n"
+          "model:\n  arch: {vocab_size: 512, hidden_size: 16, num_layers: 2,\n"
+          "         layer_types: [linear_attention, full_attention], num_heads: 2, head_dim: 8,\n"
+          "         num_kv_heads: 1, rotary_dim: 4, intermediate_size: 16}\n"
+          "sft: {data: " +
+          dir + "/data.jsonl, output: " + dir +
+          "/out, steps: 30, batch_tokens: 64,\n"
+          "      lr: 0.01, log_every: 1}\n");
+  const std::string cmd = std::string(RL_BINARY_DIR) + "/bin/rl sft " + dir +
+                          "/sft.yaml --threads 1 2> " + dir + "/log.txt";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::ifstream log(dir + "/log.txt");
   std::string line;
@@ -120,7 +124,9 @@ TEST(SftCliTest, RlSftWritesACheckpointAndLossFalls) {
     double loss = 0, tps = 0;
     char eta[32];
     ASSERT_EQ(std::sscanf(line.c_str(), "step %lld/%lld loss %lf tokens/s %lf ETA %31s", &s, &n,
-                          &loss, &tps, eta), 5) << line;
+                          &loss, &tps, eta),
+              5)
+        << line;
     losses.push_back(loss);
   }
   ASSERT_EQ(losses.size(), 30u);
@@ -146,16 +152,21 @@ TEST(SftCliTest, ResumeInAFreshProcessIsBitwiseExact) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   WriteFile(dir + "/data.jsonl", kJsonl);
-  WriteFile(dir + "/sft.yaml",
-            "run: {name: sft_resume, dir: " + dir + "/run, seed: 3}\n"
-            "model:\n  arch: {vocab_size: 512, hidden_size: 16, num_layers: 2,\n"
-            "         layer_types: [linear_attention, full_attention], num_heads: 2, head_dim: 8,\n"
-            "         num_kv_heads: 1, rotary_dim: 4, intermediate_size: 16}\n"
-            "sft: {data: " + dir + "/data.jsonl, steps: 8, batch_tokens: 40, lr: 0.01}\n");
-  const std::string rl = std::string(RL_BINARY_DIR) + "/bin/rl sft " + dir + "/sft.yaml --threads 1 ";
+  WriteFile(
+      dir + "/sft.yaml",
+      "run: {name: sft_resume, dir: " + dir +
+          "/run, seed: 3}\n"
+          "model:\n  arch: {vocab_size: 512, hidden_size: 16, num_layers: 2,\n"
+          "         layer_types: [linear_attention, full_attention], num_heads: 2, head_dim: 8,\n"
+          "         num_kv_heads: 1, rotary_dim: 4, intermediate_size: 16}\n"
+          "sft: {data: " +
+          dir + "/data.jsonl, steps: 8, batch_tokens: 40, lr: 0.01}\n");
+  const std::string rl =
+      std::string(RL_BINARY_DIR) + "/bin/rl sft " + dir + "/sft.yaml --threads 1 ";
   const std::string quiet = " > /dev/null 2>&1";
   ASSERT_EQ(std::system((rl + "--set sft.output=" + dir + "/a" + quiet).c_str()), 0);
-  ASSERT_EQ(std::system((rl + "--set sft.output=" + dir + "/b --set sft.steps=4" + quiet).c_str()), 0);
+  ASSERT_EQ(std::system((rl + "--set sft.output=" + dir + "/b --set sft.steps=4" + quiet).c_str()),
+            0);
   ASSERT_EQ(std::system((rl + "--set sft.output=" + dir + "/b --resume" + quiet).c_str()), 0);
   const std::string a = ReadAll(dir + "/a/model.safetensors");
   ASSERT_FALSE(a.empty());

@@ -64,7 +64,7 @@ TEST_P(EngineAgreementTest, LogProbsMatchEngineForwardAndIndependentDoubleRefere
   ModelConfig c = SmallConfig();
   c.dialect = GetParam();
   model::ParamMap params = ScaledParams(c, 3, 10.0f);  // std 0.2: far from the identity
-  PackedSequences b = MakeBatch(1, {9, 300, 5}, 2);     // 300 > block: several LA-2 blocks
+  PackedSequences b = MakeBatch(1, {9, 300, 5}, 2);    // 300 > block: several LA-2 blocks
   LearnerOptions opts;
   opts.temperature = 0.8;
   opts.lightning_block = 64;
@@ -77,8 +77,8 @@ TEST_P(EngineAgreementTest, LogProbsMatchEngineForwardAndIndependentDoubleRefere
   ASSERT_TRUE(engine.ok()) << engine.status();
   const auto targets = ResponseTargets(b);
   std::vector<float> theirs(b.tokens.size());
-  ASSERT_TRUE(model::PackedTokenLogProbs(**engine, model::PackedTokens{b.tokens, b.offsets}, targets,
-                                         0.8f, theirs)
+  ASSERT_TRUE(model::PackedTokenLogProbs(**engine, model::PackedTokens{b.tokens, b.offsets},
+                                         targets, 0.8f, theirs)
                   .ok());
   // The engine's double reference (token recurrence, explicit attention), per sequence.
   model::testing::ReferenceModel ref(c, params);
@@ -89,8 +89,10 @@ TEST_P(EngineAgreementTest, LogProbsMatchEngineForwardAndIndependentDoubleRefere
     for (int64_t p = b.offsets[s] + b.prompt_lens[s]; p < b.offsets[s + 1]; ++p) {
       const int64_t row = p - 1 - b.offsets[s];
       double mx = -1e300, sum = 0;
-      for (int64_t v = 0; v < c.vocab_size; ++v) mx = std::max(mx, logits[row * c.vocab_size + v] / 0.8);
-      for (int64_t v = 0; v < c.vocab_size; ++v) sum += std::exp(logits[row * c.vocab_size + v] / 0.8 - mx);
+      for (int64_t v = 0; v < c.vocab_size; ++v)
+        mx = std::max(mx, logits[row * c.vocab_size + v] / 0.8);
+      for (int64_t v = 0; v < c.vocab_size; ++v)
+        sum += std::exp(logits[row * c.vocab_size + v] / 0.8 - mx);
       const double want = logits[row * c.vocab_size + b.tokens[p]] / 0.8 - mx - std::log(sum);
       EXPECT_NEAR((*mine)[p], want, 2e-4) << "position " << p;
       EXPECT_NEAR(theirs[p - 1], (*mine)[p], 2e-4) << "position " << p;
@@ -100,7 +102,8 @@ TEST_P(EngineAgreementTest, LogProbsMatchEngineForwardAndIndependentDoubleRefere
   std::printf("max |learner − double reference| log-prob: %.3g\n", worst);
 }
 
-INSTANTIATE_TEST_SUITE_P(Dialects, EngineAgreementTest, ::testing::Values("original", "transformers"));
+INSTANTIATE_TEST_SUITE_P(Dialects, EngineAgreementTest,
+                         ::testing::Values("original", "transformers"));
 
 RlBatch OnPolicyBatch(Learner& l, uint64_t seed) {
   RlBatch b;
@@ -150,7 +153,8 @@ TEST(TrainerTest, CispoRaisesPositiveAndLowersNegativeSequences) {
   auto after = *l->TokenLogProbs(b);
   for (size_t s = 0; s < 4; ++s) {
     double delta = 0;
-    for (int64_t p = b.offsets[s] + b.prompt_lens[s]; p < b.offsets[s + 1]; ++p) delta += after[p] - b.old_logp[p];
+    for (int64_t p = b.offsets[s] + b.prompt_lens[s]; p < b.offsets[s + 1]; ++p)
+      delta += after[p] - b.old_logp[p];
     if (b.advantages[s] > 0) {
       EXPECT_GT(delta, 0) << "sequence " << s;
     } else {
