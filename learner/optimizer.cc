@@ -6,10 +6,14 @@
 namespace rl::learner {
 
 bool ParseSchedule(const std::string& s, Schedule* out) {
-  if (s == "constant") *out = Schedule::kConstant;
-  else if (s == "linear_warmup") *out = Schedule::kLinearWarmup;
-  else if (s == "cosine") *out = Schedule::kCosine;
-  else return false;
+  if (s == "constant")
+    *out = Schedule::kConstant;
+  else if (s == "linear_warmup")
+    *out = Schedule::kLinearWarmup;
+  else if (s == "cosine")
+    *out = Schedule::kCosine;
+  else
+    return false;
   return true;
 }
 
@@ -20,8 +24,8 @@ double LrMultiplier(const ScheduleOptions& s, int64_t step) {
   }
   if (s.kind == Schedule::kLinearWarmup) return 1.0;
   const int64_t decay_steps = std::max<int64_t>(1, s.total_steps - s.warmup_steps);
-  double progress = std::min(1.0, static_cast<double>(step - s.warmup_steps) /
-                                      static_cast<double>(decay_steps));
+  double progress =
+      std::min(1.0, static_cast<double>(step - s.warmup_steps) / static_cast<double>(decay_steps));
   double cosine = 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
   return s.min_lr_ratio + (1.0 - s.min_lr_ratio) * cosine;
 }

@@ -62,6 +62,8 @@ class AdamW {
   // Moments, for checkpoints: m then v of each tensor.
   std::vector<std::vector<float>>& first_moments() { return m_; }
   std::vector<std::vector<float>>& second_moments() { return v_; }
+  const std::vector<std::vector<float>>& first_moments() const { return m_; }
+  const std::vector<std::vector<float>>& second_moments() const { return v_; }
   void set_step(int64_t step) { step_ = step; }
 
  private:

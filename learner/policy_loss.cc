@@ -9,35 +9,52 @@
 namespace rl::learner {
 
 bool ParsePolicyLossKind(const std::string& s, PolicyLossKind* out) {
-  if (s == "cispo") *out = PolicyLossKind::kCispo;
-  else if (s == "grpo") *out = PolicyLossKind::kGrpo;
-  else return false;
+  if (s == "cispo")
+    *out = PolicyLossKind::kCispo;
+  else if (s == "grpo")
+    *out = PolicyLossKind::kGrpo;
+  else
+    return false;
   return true;
 }
 
 bool ParseTokenMask(const std::string& s, TokenMask* out) {
-  if (s == "none") *out = TokenMask::kNone;
-  else if (s == "m1") *out = TokenMask::kM1;
-  else if (s == "ppo") *out = TokenMask::kPpo;
-  else return false;
+  if (s == "none")
+    *out = TokenMask::kNone;
+  else if (s == "m1")
+    *out = TokenMask::kM1;
+  else if (s == "ppo")
+    *out = TokenMask::kPpo;
+  else
+    return false;
   return true;
 }
 
 bool ParseKlEstimator(const std::string& s, KlEstimator* out) {
-  if (s == "k1") *out = KlEstimator::kK1;
-  else if (s == "k2") *out = KlEstimator::kK2;
-  else if (s == "k3") *out = KlEstimator::kK3;
-  else if (s == "low_var_kl") *out = KlEstimator::kLowVarKl;
-  else return false;
+  if (s == "k1")
+    *out = KlEstimator::kK1;
+  else if (s == "k2")
+    *out = KlEstimator::kK2;
+  else if (s == "k3")
+    *out = KlEstimator::kK3;
+  else if (s == "low_var_kl")
+    *out = KlEstimator::kLowVarKl;
+  else
+    return false;
   return true;
 }
 
 bool ParseLossAggregation(const std::string& s, LossAggregation* out) {
-  if (s == "token-mean") *out = LossAggregation::kTokenMean;
-  else if (s == "seq-mean-token-mean") *out = LossAggregation::kSeqMeanTokenMean;
-  else if (s == "seq-mean-token-sum") *out = LossAggregation::kSeqMeanTokenSum;
-  else if (s == "mix") *out = LossAggregation::kMix;
-  else return false;
+  if (s == "token-mean")
+    *out = LossAggregation::kTokenMean;
+  else if (s == "seq-mean-token-mean")
+    *out = LossAggregation::kSeqMeanTokenMean;
+  else if (s == "seq-mean-token-sum")
+    *out = LossAggregation::kSeqMeanTokenSum;
+  else if (s == "mix")
+    *out = LossAggregation::kMix;
+  else
+    return false;
   return true;
 }
 
@@ -56,10 +73,18 @@ std::vector<double> AggregationWeights(std::span<const int64_t> offsets, LossAgg
     double seq_mean_token_sum = 1.0 / static_cast<double>(S);
     double w = 0;
     switch (mode) {
-      case LossAggregation::kTokenMean: w = token_mean; break;
-      case LossAggregation::kSeqMeanTokenMean: w = seq_mean_token_mean; break;
-      case LossAggregation::kSeqMeanTokenSum: w = seq_mean_token_sum; break;
-      case LossAggregation::kMix: w = mix_w * token_mean + (1 - mix_w) * seq_mean_token_mean; break;
+      case LossAggregation::kTokenMean:
+        w = token_mean;
+        break;
+      case LossAggregation::kSeqMeanTokenMean:
+        w = seq_mean_token_mean;
+        break;
+      case LossAggregation::kSeqMeanTokenSum:
+        w = seq_mean_token_sum;
+        break;
+      case LossAggregation::kMix:
+        w = mix_w * token_mean + (1 - mix_w) * seq_mean_token_mean;
+        break;
     }
     for (int64_t t = offsets[i]; t < offsets[i + 1]; ++t) c[t - offsets.front()] = w;
   }

@@ -27,13 +27,13 @@ struct PolicyLossOptions {
   double eps_low = 1.0;    // CISPO IS-weight clip below: 1 − eps_low
   double eps_high = 0.28;  // CISPO IS-weight clip above: 1 + eps_high
   TokenMask token_mask = TokenMask::kNone;
-  double clip_eps = 0.2;      // GRPO PPO clip ε
-  double dual_clip_c = 3.0;   // GRPO: tokens with Â < 0 and r > c are dropped
-  double kl_beta = 0.0;       // GRPO KL coefficient (0: ref_logp unused)
+  double clip_eps = 0.2;     // GRPO PPO clip ε
+  double dual_clip_c = 3.0;  // GRPO: tokens with Â < 0 and r > c are dropped
+  double kl_beta = 0.0;      // GRPO KL coefficient (0: ref_logp unused)
   KlEstimator kl_estimator = KlEstimator::kK3;
   LossAggregation aggregation = LossAggregation::kTokenMean;
-  double mix_w = 0.5;         // kMix: w·token-mean + (1 − w)·seq-mean-token-mean
-  double tis_cap = 0.0;       // > 0: weight tokens by min(exp(old_logp − rollout_logp), cap)
+  double mix_w = 0.5;    // kMix: w·token-mean + (1 − w)·seq-mean-token-mean
+  double tis_cap = 0.0;  // > 0: weight tokens by min(exp(old_logp − rollout_logp), cap)
 };
 
 // Parses the YAML spellings (config::AlgorithmSection); false on an unknown name.
@@ -43,17 +43,17 @@ bool ParseKlEstimator(const std::string& s, KlEstimator* out);
 bool ParseLossAggregation(const std::string& s, LossAggregation* out);
 
 struct PolicyLossInput {
-  std::span<const double> logp;         // (N) current policy, the differentiated input
-  std::span<const double> old_logp;     // (N) behaviour policy π_old
-  std::span<const double> advantages;   // (N) Â per token
-  std::span<const int64_t> seq_offsets; // (S+1) token ranges of the sequences in the batch
-  std::span<const double> ref_logp;     // (N) reference policy, needed when kl_beta > 0
-  std::span<const double> rollout_logp; // (N) rollout engine's log-probs, needed when tis_cap > 0
+  std::span<const double> logp;          // (N) current policy, the differentiated input
+  std::span<const double> old_logp;      // (N) behaviour policy π_old
+  std::span<const double> advantages;    // (N) Â per token
+  std::span<const int64_t> seq_offsets;  // (S+1) token ranges of the sequences in the batch
+  std::span<const double> ref_logp;      // (N) reference policy, needed when kl_beta > 0
+  std::span<const double> rollout_logp;  // (N) rollout engine's log-probs, needed when tis_cap > 0
 };
 
 struct PolicyLossOutput {
-  double loss = 0;                    // −J (+ β·KL), aggregated
-  std::vector<double> dlogp;          // (N) ∂loss/∂logp_t
+  double loss = 0;                        // −J (+ β·KL), aggregated
+  std::vector<double> dlogp;              // (N) ∂loss/∂logp_t
   std::map<std::string, double> metrics;  // train/is_weight_*, train/clip_frac_*, train/kl
 };
 

@@ -42,5 +42,6 @@ int RunModelInfo(const Args& args);
 int RunGenerate(const Args& args);
 int RunScore(const Args& args);
 int RunSandboxRun(const Args& args);
+int RunSft(const Args& args);
 
 }  // namespace rl::cli

@@ -429,6 +429,31 @@ struct CheckpointSection {
   }
 };
 
+struct SftSection {
+  std::string data;
+  std::string output;
+  int64_t steps = 100;
+  int64_t batch_tokens = 4096;
+  int64_t max_example_tokens = 4096;
+  double lr = 1e-4;
+  int64_t log_every = 1;
+  int64_t save_every = 0;
+  bool recompute = false;
+  template <class V>
+  void Visit(V& v) {
+    v.Field("data", data, Doc("`rl sft`: JSONL file of {\"prompt\", \"response\"} records"));
+    v.Field("output", output, Doc("`rl sft`: checkpoint directory to write; empty = <run dir>/sft"));
+    v.Field("steps", steps, Doc("`rl sft`: optimiser steps").Min(1));
+    v.Field("batch_tokens", batch_tokens, Doc("`rl sft`: tokens per packed batch of whole examples").Min(2));
+    v.Field("max_example_tokens", max_example_tokens,
+            Doc("`rl sft`: examples are truncated to this many tokens").Min(2));
+    v.Field("lr", lr, Doc("`rl sft`: learning rate (β, ε, decay, clipping, schedule from `optimizer`)").Min(0, true));
+    v.Field("log_every", log_every, Doc("`rl sft`: progress line every K steps").Min(1));
+    v.Field("save_every", save_every, Doc("`rl sft`: checkpoint every K steps (0 = only at the end)").Min(0));
+    v.Field("recompute", recompute, Doc("activation recomputation per layer (less memory, ~1.3× time)"));
+  }
+};
+
 struct RunConfig {
   RunSection run;
   ModelSection model;
@@ -440,6 +465,7 @@ struct RunConfig {
   RewardsSection rewards;
   SandboxSection sandbox;
   CheckpointSection checkpoint;
+  SftSection sft;
   template <class V>
   void Visit(V& v) {
     v.Section("run", run, "name, seed, run directory, length of the run");
@@ -452,6 +478,7 @@ struct RunConfig {
     v.Section("rewards", rewards, "verifiers per task kind, plugins, shaping");
     v.Section("sandbox", sandbox, "limits of sandboxed code execution");
     v.Section("checkpoint", checkpoint, "checkpoint cadence and retention");
+    v.Section("sft", sft, "supervised fine-tuning from JSONL (`rl sft`)");
   }
 };
 

@@ -61,7 +61,8 @@ TEST(Cispo, OnPolicyEqualsTokenNormalisedReinforce) {
   std::mt19937 rng(3);
   std::normal_distribution<float> normal(0, 1);
   std::vector<std::vector<float>> z(N, std::vector<float>(V));
-  for (auto& row : z) for (auto& x : row) x = normal(rng);
+  for (auto& row : z)
+    for (auto& x : row) x = normal(rng);
   std::vector<int64_t> tokens = {1, 4, 0};
   std::vector<double> adv = {0.7, -1.3, 0.2};
   auto logsoftmax = [&](const std::vector<float>& row, int64_t a) {
@@ -182,8 +183,8 @@ TEST(Grpo, DualClipDropsNegativeAdvantageTokensWithHugeRatio) {
 }
 
 TEST(Kl, K3IsZeroAtTheReferenceAndMatchesFiniteDifferences) {
-  for (KlEstimator est : {KlEstimator::kK1, KlEstimator::kK2, KlEstimator::kK3,
-                          KlEstimator::kLowVarKl}) {
+  for (KlEstimator est :
+       {KlEstimator::kK1, KlEstimator::kK2, KlEstimator::kK3, KlEstimator::kLowVarKl}) {
     double d;
     EXPECT_NEAR(KlValue(est, -1.3, -1.3, &d), 0.0, 1e-15);
     for (double logp : {-2.0, -0.7, -0.1}) {
@@ -210,7 +211,8 @@ TEST(Grpo, KlTermGradientMatchesFiniteDifferences) {
     Batch p = b, m = b;
     p.logp[t] += 1e-6;
     m.logp[t] -= 1e-6;
-    double fd = (ComputePolicyLoss(p.Input(), o).loss - ComputePolicyLoss(m.Input(), o).loss) / 2e-6;
+    double fd =
+        (ComputePolicyLoss(p.Input(), o).loss - ComputePolicyLoss(m.Input(), o).loss) / 2e-6;
     EXPECT_NEAR(out.dlogp[t], fd, 1e-7) << t;
   }
   EXPECT_GT(out.metrics["train/kl"], 0.0);
@@ -221,9 +223,9 @@ TEST(Aggregation, HandComputedWeights) {
   auto tm = AggregationWeights(off, LossAggregation::kTokenMean, 0);
   for (double c : tm) EXPECT_DOUBLE_EQ(c, 1.0 / 6);
   auto smtm = AggregationWeights(off, LossAggregation::kSeqMeanTokenMean, 0);
-  EXPECT_DOUBLE_EQ(smtm[0], 1.0 / 6);   // 1/(3·2)
-  EXPECT_DOUBLE_EQ(smtm[2], 1.0 / 9);   // 1/(3·3)
-  EXPECT_DOUBLE_EQ(smtm[5], 1.0 / 3);   // 1/(3·1)
+  EXPECT_DOUBLE_EQ(smtm[0], 1.0 / 6);  // 1/(3·2)
+  EXPECT_DOUBLE_EQ(smtm[2], 1.0 / 9);  // 1/(3·3)
+  EXPECT_DOUBLE_EQ(smtm[5], 1.0 / 3);  // 1/(3·1)
   auto smts = AggregationWeights(off, LossAggregation::kSeqMeanTokenSum, 0);
   for (double c : smts) EXPECT_DOUBLE_EQ(c, 1.0 / 3);
   auto mix = AggregationWeights(off, LossAggregation::kMix, 0.25);
