@@ -9,7 +9,9 @@
 #include <fstream>
 #include <future>
 
+#include "rewards/pipeline.h"
 #include "rewards/plugins/grpc_server.h"
+#include "rl/config/config.h"
 #include "rewards/plugins/plugins.h"
 #include "rewards/verifier_pool.h"
 
@@ -199,6 +201,47 @@ TEST(LoadPlugins, FromConfigEntries) {
   auto st = LoadPlugins(plugins, reg);
   EXPECT_FALSE(st.ok());
   EXPECT_NE(std::string(st.message()).find("rewards.plugins[0] (exact_match)"), std::string::npos) << st;
+}
+
+TEST(Pipeline, QuickstartConfigScoresGeneratedArithmetic) {
+  auto cfg = config::LoadConfigFile(std::string(RL_SOURCE_DIR) + "/configs/quickstart.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  auto rewards = BuildRewards(cfg->rewards);
+  ASSERT_TRUE(rewards.ok()) << rewards.status();
+  auto tasks = GenerateSourceTasks(cfg->tasks.sources.at(0), 20, 100);
+  ASSERT_TRUE(tasks.ok()) << tasks.status();
+  ASSERT_EQ(tasks->size(), 20u);
+  for (const auto& t : *tasks) {
+    auto good = rewards->pool->Verify(t, "<think>compute</think> \\boxed{" + t.answer + "}");
+    EXPECT_EQ(good.correct, true) << t.prompt << " " << good.details.dump();
+    auto bad = rewards->pool->Verify(t, "\\boxed{" + t.answer + "+1}");
+    EXPECT_EQ(bad.correct, false);
+  }
+}
+
+TEST(Pipeline, PluginsShapingAndErrorsFromYaml) {
+  std::string yaml = std::string("rewards:\n  verifiers: {math: math, short: exact_match, puzzle: sudoku}\n") +
+                     "  format_weight: 0.5\n  fallback_reward: -1\n" +
+                     "  plugins:\n    - {name: exact_match, type: shared_library, path: " + EXACT_MATCH_PLUGIN + "}\n";
+  auto cfg = config::LoadConfigFromString(yaml, "test.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  auto rewards = BuildRewards(cfg->rewards);
+  ASSERT_TRUE(rewards.ok()) << rewards.status();
+  auto r = rewards->pool->Verify(T("short", "yes"), "<think>hm</think>\nyes");
+  EXPECT_FLOAT_EQ(r.reward, 1.5f);  // plugin reward 1 + format 0.5
+  auto bad_meta = rewards->pool->Verify(T("puzzle", "", "{\"size\": 3}"), "1");
+  EXPECT_TRUE(bad_meta.alert);
+  EXPECT_FLOAT_EQ(bad_meta.reward, -1.0f);
+  auto missing = config::LoadConfigFromString("rewards:\n  verifiers: {math: maths}\n", "t.yaml");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(BuildRewards(missing->rewards).status().code(), absl::StatusCode::kNotFound);
+  config::TaskSourceSection src;
+  src.name = "s";
+  src.generator = "sudoku";
+  src.params = {{"size", 7}};
+  auto gen = GenerateSourceTasks(src, 1, 0);
+  EXPECT_FALSE(gen.ok());
+  EXPECT_NE(std::string(gen.status().message()).find("tasks.sources (s)"), std::string::npos);
 }
 
 }  // namespace

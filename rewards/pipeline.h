@@ -1,0 +1,30 @@
+// One call from a run's config to a ready reward pipeline: built-in verifiers, the
+// configured plugins (rewards.plugins, which may replace built-ins), the shaping terms
+// (rewards.format_weight, overlong_buffer, overlong_penalty) wrapped around every verifier,
+// and a VerifierPool with the kind→verifier map, fallback reward, timeout and concurrency.
+// Also the task-source side: tasks from a built-in generator (tasks.sources[i].generator).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "rewards/puzzles/generator.h"
+#include "rewards/verifier_pool.h"
+#include "rl/config/run_config.h"
+
+namespace rl::rewards {
+
+struct Rewards {
+  std::shared_ptr<VerifierRegistry> registry;  // shaped verifiers, by name
+  std::unique_ptr<VerifierPool> pool;
+};
+
+StatusOr<Rewards> BuildRewards(const config::RewardsSection& section);
+
+// `count` tasks of a generator-backed source (seeds seed, seed+1, …; source.limit caps the
+// count when set). The generated tasks take the source's kind unless the generator sets
+// "math" for arithmetic. Errors name the source.
+StatusOr<std::vector<tasks::Task>> GenerateSourceTasks(const config::TaskSourceSection& source,
+                                                       int64_t count, uint64_t seed);
+
+}  // namespace rl::rewards
