@@ -37,5 +37,7 @@ int RunRuns(const Args& args);
 int RunMetrics(const Args& args);
 int RunSamples(const Args& args);
 int RunTrain(const Args& args);
+int RunVerify(const Args& args);
+int RunVerifierServer(const Args& args);
 
 }  // namespace rl::cli

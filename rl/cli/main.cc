@@ -19,6 +19,8 @@ const std::vector<Command>& Commands() {
       {"runs", "list runs found in run directories", RunRuns},
       {"metrics", "print a run's metrics (table, csv or json)", RunMetrics},
       {"samples", "print a run's stored samples", RunSamples},
+      {"verify", "score responses with a verifier (one JSON result per case)", RunVerify},
+      {"verifier-server", "serve the verifiers over gRPC (proto/verifier.proto)", RunVerifierServer},
   };
   return kCommands;
 }
