@@ -39,5 +39,6 @@ int RunSamples(const Args& args);
 int RunTrain(const Args& args);
 int RunVerify(const Args& args);
 int RunVerifierServer(const Args& args);
+int RunSandboxRun(const Args& args);
 
 }  // namespace rl::cli

@@ -21,6 +21,8 @@ const std::vector<Command>& Commands() {
       {"samples", "print a run's stored samples", RunSamples},
       {"verify", "score responses with a verifier (one JSON result per case)", RunVerify},
       {"verifier-server", "serve the verifiers over gRPC (proto/verifier.proto)", RunVerifierServer},
+      {"sandbox run", "run a command in a fresh sandbox; prints the outcome as JSON",
+       RunSandboxRun},
   };
   return kCommands;
 }
