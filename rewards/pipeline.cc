@@ -1,13 +1,21 @@
 #include "rewards/pipeline.h"
 
+#include "rewards/code/code_verifier.h"
 #include "rewards/plugins/plugins.h"
 #include "rewards/shaping.h"
 
 namespace rl::rewards {
 
-StatusOr<Rewards> BuildRewards(const config::RewardsSection& s) {
+StatusOr<Rewards> BuildRewards(const config::RewardsSection& s, const config::SandboxSection& sb) {
   VerifierRegistry base;
   RL_RETURN_IF_ERROR(RegisterBuiltinVerifiers(base));
+  code::CodeOptions co;
+  co.sandboxes = static_cast<int>(sb.concurrency);
+  co.default_time_limit_s = sb.cpu_s;
+  co.default_memory_mb = sb.memory_mb;
+  co.procs = sb.procs;
+  co.output_kb = sb.output_kb;
+  base.RegisterOrReplace(code::MakeCodeVerifier(co));
   RL_RETURN_IF_ERROR(LoadPlugins(s.plugins, base));
   Rewards out;
   out.registry = std::make_shared<VerifierRegistry>();

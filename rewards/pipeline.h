@@ -19,7 +19,10 @@ struct Rewards {
   std::unique_ptr<VerifierPool> pool;
 };
 
-StatusOr<Rewards> BuildRewards(const config::RewardsSection& section);
+// The code verifier takes its sandbox limits from `sandbox` (cpu_s → default per-test time
+// limit, memory_mb, procs, output_kb, concurrency → number of sandboxes).
+StatusOr<Rewards> BuildRewards(const config::RewardsSection& section,
+                               const config::SandboxSection& sandbox = {});
 
 // `count` tasks of a generator-backed source (seeds seed, seed+1, …; source.limit caps the
 // count when set). The generated tasks take the source's kind unless the generator sets

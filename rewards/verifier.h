@@ -78,8 +78,8 @@ std::shared_ptr<Verifier> MakeFunctionVerifier(
     std::string name, std::function<StatusOr<VerifyResult>(const VerifyInput&)> fn);
 
 // Registers every built-in verifier: "math", the puzzle families ("countdown", "sudoku",
-// "cipher", "zebra", "shortest_path", "sat", "arithmetic"), and "code" when built with the
-// sandbox. Fails only on a name clash.
+// "cipher", "zebra", "shortest_path", "sat") and "code" (programs run in the sandbox).
+// Fails only on a name clash.
 Status RegisterBuiltinVerifiers(VerifierRegistry& registry);
 
 }  // namespace rl::rewards

@@ -17,11 +17,10 @@ namespace {
 
 using nlohmann::json;
 
-// The rewards section of --config, or the defaults (built-ins only).
-StatusOr<config::RewardsSection> RewardsFromArgs(const ArgParser& p) {
-  if (!p.Has("config")) return config::RewardsSection{};
-  RL_ASSIGN_OR_RETURN(config::RunConfig cfg, config::LoadConfigFile(p.Get("config")));
-  return cfg.rewards;
+// The run config of --config (its rewards and sandbox sections matter), or the defaults.
+StatusOr<config::RunConfig> ConfigFromArgs(const ArgParser& p) {
+  if (!p.Has("config")) return config::RunConfig{};
+  return config::LoadConfigFile(p.Get("config"));
 }
 
 struct Case {
@@ -92,8 +91,9 @@ int RunVerify(const Args& args) {
   if (single == p.Has("jsonl")) {
     return Fail(absl::InvalidArgumentError("rl verify: give either --reference/--response or --jsonl"));
   }
-  auto section = RewardsFromArgs(p);
-  if (!section.ok()) return Fail(section.status());
+  auto cfg = ConfigFromArgs(p);
+  if (!cfg.ok()) return Fail(cfg.status());
+  config::RewardsSection* section = &cfg->rewards;
   std::string verifier = p.Get("verifier");
 
   std::vector<Case> cases;
@@ -122,7 +122,7 @@ int RunVerify(const Args& args) {
     }
   }
   section->verifiers.clear();
-  auto rewards = rewards::BuildRewards(*section);
+  auto rewards = rewards::BuildRewards(*section, cfg->sandbox);
   if (!rewards.ok()) return Fail(rewards.status());
   if (auto v = rewards->registry->Get(verifier); !v.ok()) return Fail(v.status());
   // Every kind in the input goes to the chosen verifier.
@@ -173,11 +173,12 @@ int RunVerifierServer(const Args& args) {
   p.Option("threads", "N", "verification threads", "2");
   p.Option("config", "YAML", "take plugins, shaping and rewards.verifiers from this run config");
   if (int rc = ParseOrExit(p, args); rc >= 0) return rc;
-  auto section = RewardsFromArgs(p);
-  if (!section.ok()) return Fail(section.status());
+  auto cfg = ConfigFromArgs(p);
+  if (!cfg.ok()) return Fail(cfg.status());
+  config::RewardsSection* section = &cfg->rewards;
   auto threads = p.GetInt("threads");
   if (!threads.ok() || *threads < 1) return Fail(absl::InvalidArgumentError("rl verifier-server: --threads must be >= 1"));
-  auto rewards = rewards::BuildRewards(*section);
+  auto rewards = rewards::BuildRewards(*section, cfg->sandbox);
   if (!rewards.ok()) return Fail(rewards.status());
   // Block the stop signals before gRPC starts its threads, then wait for them here.
   sigset_t stop;
