@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "rewards/code/code_verifier.h"
 #include "rewards/math/math_verifier.h"
 #include "rewards/puzzles/families.h"
 #include "rewards/verifier_pool.h"
@@ -118,6 +119,40 @@ int main(int argc, char** argv) {
     in.response = resp;
     double rate = Rate([&] { (void)(*v)->Verify(in); });
     std::printf("| %s | %.0f |\n", p.name, rate);
+  }
+
+  // Code verifier: a correct program on 3 stdin/stdout tests, sandboxes K = 1 and 2.
+  std::printf("\n| code verifier (3 tests per response) | sandboxes | responses/s | tests/s |\n|---|---:|---:|---:|\n");
+  rl::tasks::Task code_task{"c", "code", "", "",
+                            R"({"tests":[{"input":"1 2","output":"3"},{"input":"5 5","output":"10"},)"
+                            R"({"input":"7 -7","output":"0"}]})"};
+  struct Prog {
+    const char* lang;
+    std::string response;
+  };
+  for (const Prog& prog :
+       {Prog{"python", "```python\na,b=map(int,input().split())\nprint(a+b)\n```"},
+        Prog{"cpp (compile + run)",
+             "```cpp\n#include <iostream>\nint main(){long long a,b;std::cin>>a>>b;std::cout<<a+b<<\"\\n\";}\n```"}}) {
+    for (int k : {1, 2}) {
+      rl::rewards::code::CodeOptions co;
+      co.sandboxes = k;
+      auto v = rl::rewards::code::MakeCodeVerifier(co);
+      rl::rewards::VerifyInput in;
+      in.task = &code_task;
+      in.response = prog.response;
+      const int kCalls = 4;
+      auto start = Clock::now();
+      for (int i = 0; i < kCalls; ++i) {
+        auto r = v->Verify(in);
+        if (!r.ok() || !r->correct.value_or(false)) {
+          std::printf("| %s | %d | error: %s | |\n", prog.lang, k, r.ok() ? r->details.dump().c_str() : r.status().ToString().c_str());
+          break;
+        }
+      }
+      double sec = std::chrono::duration<double>(Clock::now() - start).count();
+      std::printf("| %s | %d | %.2f | %.1f |\n", prog.lang, k, kCalls / sec, 3 * kCalls / sec);
+    }
   }
   return 0;
 }
