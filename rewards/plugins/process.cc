@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +45,7 @@ class Child {
       // Child: only stdin/stdout/stderr survive exec (the pipes are O_CLOEXEC; dup2 clears it).
       dup2(in[0], 0);
       dup2(out[1], 1);
+      syscall(SYS_close_range, 3u, ~0u, 0u);  // nothing of the host process beyond 0/1/2
       execvp(args[0], args.data());
       _exit(127);
     }
