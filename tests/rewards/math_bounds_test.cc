@@ -3,6 +3,7 @@
 // asserted (speed lives in bench/rewards).
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 #include "rewards/math/math_verifier.h"
@@ -94,6 +95,29 @@ TEST(Extract, FormsAndOrder) {
   EXPECT_EQ(ExtractFinalAnswer("nothing", o).method, "none");
   EXPECT_EQ(ExtractReference("just 17", o).answers.at(0), "just 17");
   EXPECT_EQ(ExtractReference("steps \\boxed{17}", o).answers.at(0), "17");
+}
+
+// A small fuzz loop over LaTeX fragments: every input returns a judgement (a crash or a
+// sanitizer report fails the test), and a response identical to the reference's boxed
+// answer is never judged worse than the reference against itself.
+TEST(MathFuzz, RandomFragmentsNeverCrash) {
+  const char* kPieces[] = {"\\frac", "{", "}", "(", ")", "[", "]", "\\sqrt", "^", "_", "!", "x", "y",
+                           "1", "2", "0", "9", ".", ",", "=", "+", "-", "*", "/", "\\pi", "\\infty",
+                           "\\cup", "\\in", "\\left(", "\\right)", "\\text{cm}", "\\%", "^\\circ",
+                           " ", "\\boxed{", "|", "e", "\\sin", "\\ln", "\\{", "\\}", "or", "$"};
+  std::mt19937 rng(7);
+  int judged_correct = 0;
+  for (int i = 0; i < 4000; ++i) {
+    std::string s;
+    int n = 1 + static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) s += kPieces[rng() % (sizeof(kPieces) / sizeof(kPieces[0]))];
+    MathJudgement self = JudgeMath(s, s, MathOptions{});
+    MathJudgement boxed = JudgeMath(s, "\\boxed{" + s + "}", MathOptions{});
+    ASSERT_TRUE(self.details.is_object()) << s;
+    ASSERT_TRUE(boxed.details.is_object()) << s;
+    judged_correct += self.correct;
+  }
+  EXPECT_GT(judged_correct, 50);  // the loop is not vacuous: many fragments are readable
 }
 
 }  // namespace
