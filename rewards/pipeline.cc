@@ -35,13 +35,15 @@ StatusOr<Rewards> BuildRewards(const config::RewardsSection& s, const config::Sa
 
 StatusOr<std::vector<tasks::Task>> GenerateSourceTasks(const config::TaskSourceSection& source,
                                                        int64_t count, uint64_t seed) {
-  std::string where = "tasks.sources (" + (source.name.empty() ? source.generator : source.name) + "): ";
+  std::string where =
+      "tasks.sources (" + (source.name.empty() ? source.generator : source.name) + "): ";
   if (source.generator.empty()) return absl::InvalidArgumentError(where + "no generator set");
   puzzles::GeneratorRegistry reg;
   RL_RETURN_IF_ERROR(puzzles::RegisterBuiltinGenerators(reg));
   if (source.limit > 0) count = std::min(count, source.limit);
   auto tasks = puzzles::Generate(reg, source.generator, source.params, count, seed);
-  if (!tasks.ok()) return absl::Status(tasks.status().code(), where + std::string(tasks.status().message()));
+  if (!tasks.ok())
+    return absl::Status(tasks.status().code(), where + std::string(tasks.status().message()));
   return tasks;
 }
 

@@ -170,8 +170,9 @@ std::vector<VerifyResult> VerifierPool::VerifyBatch(std::span<const VerifyInput>
       continue;
     }
     if (!c.cv.wait_until(lock, c.deadline, [&] { return c.done; })) {
-      out[i] = FallbackResult(options_.fallback_reward,
-                              "verifier timed out after " + std::to_string(options_.timeout_s) + " s");
+      out[i] =
+          FallbackResult(options_.fallback_reward,
+                         "verifier timed out after " + std::to_string(options_.timeout_s) + " s");
       continue;
     }
     if (!c.result.ok()) {

@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
       {"100 KB response", "42", long_think},
       {"DoS: 9^{9^{9^9}}", "5", "\\boxed{9^{9^{9^9}}}"},
       {"DoS: 1000000!", "5", "\\boxed{1000000!}"},
-      {"DoS: 10k nested braces", "5", "\\boxed{" + std::string(10000, '{') + "5" + std::string(10000, '}') + "}"},
+      {"DoS: 10k nested braces", "5",
+       "\\boxed{" + std::string(10000, '{') + "5" + std::string(10000, '}') + "}"},
       {"DoS: 10 MB answer", "5", "\\boxed{" + ten_mb + "}"},
   };
   MathOptions opt;
@@ -90,7 +91,8 @@ int main(int argc, char** argv) {
     inputs[i].task = &tasks[i];
     inputs[i].response = responses[i];
   }
-  std::printf("\n| VerifierPool threads | math checks/s (batches of 256, 10 mixed cases) |\n|---:|---:|\n");
+  std::printf(
+      "\n| VerifierPool threads | math checks/s (batches of 256, 10 mixed cases) |\n|---:|---:|\n");
   for (int k : {1, 2}) {
     auto pool = rl::rewards::VerifierPool::Create(reg, {{{"math", "math"}}, 0.0f, 10.0, k});
     if (!pool.ok()) return 1;
@@ -113,7 +115,8 @@ int main(int argc, char** argv) {
     auto v = reg.Get(p.name);
     if (!v.ok()) return 1;
     std::string resp = "\\boxed{" + (*t)[0].answer + "}";
-    if (std::string(p.name) == "zebra" || std::string(p.name) == "shortest_path") resp = (*t)[0].answer;
+    if (std::string(p.name) == "zebra" || std::string(p.name) == "shortest_path")
+      resp = (*t)[0].answer;
     rl::rewards::VerifyInput in;
     in.task = &(*t)[0];
     in.response = resp;
@@ -122,10 +125,13 @@ int main(int argc, char** argv) {
   }
 
   // Code verifier: a correct program on 3 stdin/stdout tests, sandboxes K = 1 and 2.
-  std::printf("\n| code verifier (3 tests per response) | sandboxes | responses/s | tests/s |\n|---|---:|---:|---:|\n");
-  rl::tasks::Task code_task{"c", "code", "", "",
-                            R"({"tests":[{"input":"1 2","output":"3"},{"input":"5 5","output":"10"},)"
-                            R"({"input":"7 -7","output":"0"}]})"};
+  std::printf(
+      "\n| code verifier (3 tests per response) | sandboxes | responses/s | tests/s "
+      "|\n|---|---:|---:|---:|\n");
+  rl::tasks::Task code_task{
+      "c", "code", "", "",
+      R"({"tests":[{"input":"1 2","output":"3"},{"input":"5 5","output":"10"},)"
+      R"({"input":"7 -7","output":"0"}]})"};
   struct Prog {
     const char* lang;
     std::string response;
@@ -133,7 +139,8 @@ int main(int argc, char** argv) {
   for (const Prog& prog :
        {Prog{"python", "```python\na,b=map(int,input().split())\nprint(a+b)\n```"},
         Prog{"cpp (compile + run)",
-             "```cpp\n#include <iostream>\nint main(){long long a,b;std::cin>>a>>b;std::cout<<a+b<<\"\\n\";}\n```"}}) {
+             "```cpp\n#include <iostream>\nint main(){long long "
+             "a,b;std::cin>>a>>b;std::cout<<a+b<<\"\\n\";}\n```"}}) {
     for (int k : {1, 2}) {
       rl::rewards::code::CodeOptions co;
       co.sandboxes = k;
@@ -146,7 +153,8 @@ int main(int argc, char** argv) {
       for (int i = 0; i < kCalls; ++i) {
         auto r = v->Verify(in);
         if (!r.ok() || !r->correct.value_or(false)) {
-          std::printf("| %s | %d | error: %s | |\n", prog.lang, k, r.ok() ? r->details.dump().c_str() : r.status().ToString().c_str());
+          std::printf("| %s | %d | error: %s | |\n", prog.lang, k,
+                      r.ok() ? r->details.dump().c_str() : r.status().ToString().c_str());
           break;
         }
       }

@@ -51,7 +51,8 @@ void* Create(const char* options_json, char** error) {
   std::string opts = options_json ? options_json : "{}";
   (void)error;
   auto inst = std::make_unique<Instance>();
-  if (opts.find("\"case_sensitive\"") != std::string::npos && opts.find("false") != std::string::npos) {
+  if (opts.find("\"case_sensitive\"") != std::string::npos &&
+      opts.find("false") != std::string::npos) {
     inst->case_sensitive = false;
   }
   return inst.release();  // owned by the framework until destroy()
@@ -70,7 +71,8 @@ int Verify(void* instance, const RlVerifyRequest* req, RlVerifyResponse* resp) {
   size_t start = 0;
   while (start <= text.size()) {
     size_t nl = text.find('\n', start);
-    std::string_view line = Trim(text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+    std::string_view line = Trim(
+        text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
     if (!line.empty()) last = line;
     if (nl == std::string_view::npos) break;
     start = nl + 1;
@@ -78,18 +80,25 @@ int Verify(void* instance, const RlVerifyRequest* req, RlVerifyResponse* resp) {
   bool ok = Fold(last, inst->case_sensitive) == Fold(Trim(req->answer), inst->case_sensitive);
   resp->reward = ok ? 1.0f : 0.0f;
   resp->correct = ok ? 1 : 0;
-  resp->details_json = Dup(std::string("{\"last_line_chars\":") + std::to_string(last.size()) + "}");
+  resp->details_json =
+      Dup(std::string("{\"last_line_chars\":") + std::to_string(last.size()) + "}");
   return 0;
 }
 
 void FreeString(char* s) { std::free(s); }
 
-const RlVerifierPluginV1 kTable = {
-    RL_VERIFIER_ABI_VERSION, sizeof(RlVerifierPluginV1), RL_PLUGIN_THREAD_SAFE, "exact_match",
-    Create, Destroy, Verify, FreeString};
+const RlVerifierPluginV1 kTable = {RL_VERIFIER_ABI_VERSION,
+                                   sizeof(RlVerifierPluginV1),
+                                   RL_PLUGIN_THREAD_SAFE,
+                                   "exact_match",
+                                   Create,
+                                   Destroy,
+                                   Verify,
+                                   FreeString};
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const RlVerifierPluginV1* rl_verifier_plugin_v1(void) {
+extern "C" __attribute__((visibility("default"))) const RlVerifierPluginV1* rl_verifier_plugin_v1(
+    void) {
   return &kTable;
 }

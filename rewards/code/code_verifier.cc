@@ -1,6 +1,7 @@
 #include "rewards/code/code_verifier.h"
 
 #include <future>
+#include <mutex>
 
 #include "rewards/code/output_checker.h"
 #include "sandbox/sandbox.h"
@@ -34,15 +35,18 @@ StatusOr<Spec> ReadSpec(const tasks::Task& task, const CodeOptions& o) {
     if (!m.contains("tests") || !m["tests"].is_array() || m["tests"].empty()) {
       return absl::InvalidArgumentError(where + "'tests' must be a non-empty array");
     }
-    for (const auto& t : m["tests"]) s.tests.push_back({t.at("input").get<std::string>(), t.at("output").get<std::string>()});
+    for (const auto& t : m["tests"])
+      s.tests.push_back({t.at("input").get<std::string>(), t.at("output").get<std::string>()});
     s.language = m.value("language", "");
     std::string checker = m.value("checker", "exact");
-    if (checker != "exact" && checker != "tolerance") return absl::InvalidArgumentError(where + "checker must be exact or tolerance");
+    if (checker != "exact" && checker != "tolerance")
+      return absl::InvalidArgumentError(where + "checker must be exact or tolerance");
     s.check.tolerance = checker == "tolerance";
     s.check.abs_tol = m.value("abs_tol", 1e-6);
     s.check.rel_tol = m.value("rel_tol", 1e-6);
     std::string reward = m.value("reward", "all");
-    if (reward != "all" && reward != "fraction") return absl::InvalidArgumentError(where + "reward must be all or fraction");
+    if (reward != "all" && reward != "fraction")
+      return absl::InvalidArgumentError(where + "reward must be all or fraction");
     s.fraction = reward == "fraction";
     s.time_limit_s = m.value("time_limit_s", s.time_limit_s);
     s.memory_mb = m.value("memory_mb", s.memory_mb);
@@ -65,7 +69,7 @@ std::string Verdict(const sandbox::JobResult& r) {
 
 class CodeVerifier : public Verifier {
  public:
-  explicit CodeVerifier(CodeOptions o) : options_(o), pool_(std::max(1, o.sandboxes)) {}
+  explicit CodeVerifier(CodeOptions o) : options_(o) {}
   std::string name() const override { return "code"; }
 
   StatusOr<VerifyResult> Verify(const VerifyInput& in) override {
@@ -107,7 +111,7 @@ class CodeVerifier : public Verifier {
     for (const auto& t : spec.tests) {
       sandbox::JobSpec job = run;
       job.stdin_data = t.input;
-      jobs.push_back(pool_.Submit(std::move(job)));
+      jobs.push_back(Pool().Submit(std::move(job)));
     }
     int passed = 0;
     std::string first_failure;
@@ -155,7 +159,7 @@ class CodeVerifier : public Verifier {
     job.limits.output_kb = 64 << 10;  // the binary comes back through collect_files
     job.limits.file_size_mb = 256;
     job.limits.disk_mb = 512;
-    RL_ASSIGN_OR_RETURN(sandbox::JobResult jr, pool_.Submit(std::move(job)).get());
+    RL_ASSIGN_OR_RETURN(sandbox::JobResult jr, Pool().Submit(std::move(job)).get());
     auto it = jr.output_files.find("solution");
     if (jr.status != Outcome::kOk || jr.exit_code != 0 || it == jr.output_files.end()) {
       r->details["status"] = "CE";
@@ -166,8 +170,17 @@ class CodeVerifier : public Verifier {
     return std::optional<std::string>(std::move(it->second));
   }
 
+  // The sandbox threads start with the first code task, not when the registry is built.
+  sandbox::SandboxPool& Pool() {
+    std::call_once(pool_once_, [&] {
+      pool_ = std::make_unique<sandbox::SandboxPool>(std::max(1, options_.sandboxes));
+    });
+    return *pool_;
+  }
+
   CodeOptions options_;
-  sandbox::SandboxPool pool_;
+  std::once_flag pool_once_;
+  std::unique_ptr<sandbox::SandboxPool> pool_;
 };
 
 }  // namespace

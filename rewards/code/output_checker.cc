@@ -14,7 +14,8 @@ std::vector<std::string_view> Lines(std::string_view s) {
   size_t start = 0;
   while (start <= s.size()) {
     size_t nl = s.find('\n', start);
-    std::string_view line = s.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    std::string_view line =
+        s.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
     while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
       line.remove_suffix(1);
     }
@@ -93,18 +94,22 @@ bool OutputMatches(std::string_view expected, std::string_view actual, const Che
                    std::string* why) {
   auto el = Lines(expected), al = Lines(actual);
   if (el.size() != al.size()) {
-    if (why) *why = "expected " + std::to_string(el.size()) + " lines, got " + std::to_string(al.size());
+    if (why)
+      *why = "expected " + std::to_string(el.size()) + " lines, got " + std::to_string(al.size());
     return false;
   }
   for (size_t i = 0; i < el.size(); ++i) {
     auto et = Tokens(el[i]), at = Tokens(al[i]);
     if (et.size() != at.size()) {
-      if (why) *why = "line " + std::to_string(i + 1) + ": expected " + std::to_string(et.size()) + " tokens";
+      if (why)
+        *why =
+            "line " + std::to_string(i + 1) + ": expected " + std::to_string(et.size()) + " tokens";
       return false;
     }
     for (size_t k = 0; k < et.size(); ++k) {
       if (!TokenMatches(et[k], at[k], opt)) {
-        if (why) *why = "line " + std::to_string(i + 1) + " token " + std::to_string(k + 1) + " differs";
+        if (why)
+          *why = "line " + std::to_string(i + 1) + " token " + std::to_string(k + 1) + " differs";
         return false;
       }
     }

@@ -53,14 +53,17 @@ Exact ExactEval(const Node& n) {
       if (!a.value || !b.value) return fail(a.overflow || b.overflow);
       if (!b.value->is_integer()) {
         // x^{p/q} exact only for perfect powers.
-        if (b.value->den() > 64 || b.value->num() > 4096 || b.value->num() < -4096) return fail(false);
+        if (b.value->den() > 64 || b.value->num() > 4096 || b.value->num() < -4096)
+          return fail(false);
         auto root = Root(*a.value, static_cast<long long>(b.value->den()));
         if (!root) return fail(false);
         auto r = Pow(*root, static_cast<long long>(b.value->num()));
         return {r, !r};
       }
       Int128 e = b.value->num();
-      long long e64 = e > (Int128(1) << 62) ? (1LL << 62) : e < -(Int128(1) << 62) ? -(1LL << 62) : static_cast<long long>(e);
+      long long e64 = e > (Int128(1) << 62)    ? (1LL << 62)
+                      : e < -(Int128(1) << 62) ? -(1LL << 62)
+                                               : static_cast<long long>(e);
       auto r = Pow(*a.value, e64);
       return {r, !r && !(a.value->num() == 0 && e64 < 0)};
     }
@@ -281,8 +284,9 @@ bool SameOrdered(const Answer& ref, const Answer& resp, const EquivOptions& opt,
 
 bool SameSet(const Answer& ref, const Answer& resp, const EquivOptions& opt, std::string* why) {
   if (ref.items.size() != resp.items.size()) {
-    if (why) *why = "sets of different sizes (" + std::to_string(ref.items.size()) + " vs " +
-                    std::to_string(resp.items.size()) + ")";
+    if (why)
+      *why = "sets of different sizes (" + std::to_string(ref.items.size()) + " vs " +
+             std::to_string(resp.items.size()) + ")";
     return false;
   }
   std::vector<bool> used(resp.items.size(), false);
@@ -315,8 +319,10 @@ bool Equivalent(const Answer& ref, const Answer& resp, const EquivOptions& opt, 
   bool ordered_resp = resp.kind == K::kTuple || resp.kind == K::kInterval;
   if (ordered_ref && ordered_resp) return SameOrdered(ref, resp, opt, why);
   if (ref.kind == K::kSet && resp.kind == K::kSet) return SameSet(ref, resp, opt, why);
-  if (ref.kind == K::kExpr && resp.kind == K::kExpr) return ExprEqual(*ref.expr, *resp.expr, opt, why);
-  if (ref.kind == K::kEquation && resp.kind == K::kEquation) return EquationsEqual(ref, resp, opt, why);
+  if (ref.kind == K::kExpr && resp.kind == K::kExpr)
+    return ExprEqual(*ref.expr, *resp.expr, opt, why);
+  if (ref.kind == K::kEquation && resp.kind == K::kEquation)
+    return EquationsEqual(ref, resp, opt, why);
   // "x = 5" against "5", either way round.
   if (ref.kind == K::kEquation && resp.kind == K::kExpr && IsSingleVar(*ref.expr)) {
     return ExprEqual(*ref.rhs, *resp.expr, opt, why);
@@ -325,8 +331,9 @@ bool Equivalent(const Answer& ref, const Answer& resp, const EquivOptions& opt, 
     return ExprEqual(*ref.expr, *resp.rhs, opt, why);
   }
   if (why) {
-    *why = (resp.kind == K::kSet && ref.kind != K::kSet) ? "several answers given for a single-valued reference"
-                                                        : "answers of different shapes";
+    *why = (resp.kind == K::kSet && ref.kind != K::kSet)
+               ? "several answers given for a single-valued reference"
+               : "answers of different shapes";
   }
   return false;
 }

@@ -28,7 +28,8 @@ StatusOr<std::vector<Token>> Lex(std::string_view s) {
     } else if (IsDigit(c) || (c == '.' && i + 1 < s.size() && IsDigit(s[i + 1]))) {
       size_t j = i;
       bool dot = false;
-      while (j < s.size() && (IsDigit(s[j]) || (s[j] == '.' && !dot && j + 1 < s.size() && IsDigit(s[j + 1])))) {
+      while (j < s.size() &&
+             (IsDigit(s[j]) || (s[j] == '.' && !dot && j + 1 < s.size() && IsDigit(s[j + 1])))) {
         dot |= s[j] == '.';
         ++j;
       }
@@ -189,7 +190,8 @@ class Parser {
     auto n = MakeNode(Node::Op::kNum);
     n->value = *r;
     size_t dot = text.find('.');
-    n->decimal = dot != std::string::npos && text.find_first_not_of('0', dot + 1) != std::string::npos;
+    n->decimal =
+        dot != std::string::npos && text.find_first_not_of('0', dot + 1) != std::string::npos;
     return n;
   }
 
@@ -354,7 +356,8 @@ StatusOr<Answer> ParseStructure(std::string_view text, int depth) {
   if (text.empty()) return absl::InvalidArgumentError("empty answer");
   Answer a;
   // "x \in [1, 2]" → the set part.
-  if (auto in = SplitTopLevel(text, "\\in"); in.size() == 2) return ParseStructure(in[1], depth + 1);
+  if (auto in = SplitTopLevel(text, "\\in"); in.size() == 2)
+    return ParseStructure(in[1], depth + 1);
   if (auto parts = SplitTopLevel(text, "\\cup"); parts.size() > 1) {
     RL_ASSIGN_OR_RETURN(a, ParseItems(parts, Answer::Kind::kSet, depth));
     for (const auto& item : a.items) {
@@ -376,7 +379,7 @@ StatusOr<Answer> ParseStructure(std::string_view text, int depth) {
     auto parts = SplitTopLevel(inner, ",");
     if (parts.size() > 1) {
       char close = text.back();
-      Answer::Kind kind = open == '{' ? Answer::Kind::kSet
+      Answer::Kind kind = open == '{'                     ? Answer::Kind::kSet
                           : (open == '(' && close == ')') ? Answer::Kind::kTuple
                                                           : Answer::Kind::kInterval;
       if (kind == Answer::Kind::kInterval && parts.size() != 2) kind = Answer::Kind::kTuple;

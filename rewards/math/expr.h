@@ -29,21 +29,21 @@ inline constexpr int kMaxDepth = 400;  // parser recursion levels (~7 per bracke
 struct Node {
   enum class Op { kNum, kVar, kPi, kInf, kAdd, kSub, kMul, kDiv, kPow, kNeg, kRoot, kFunc, kFact };
   Op op = Op::kNum;
-  Rational value;           // kNum
-  bool decimal = false;     // kNum written with a non-zero fractional part ("0.25")
-  std::string name;         // kVar: the variable; kFunc: sin, cos, …
-  long long root_index = 2; // kRoot
+  Rational value;            // kNum
+  bool decimal = false;      // kNum written with a non-zero fractional part ("0.25")
+  std::string name;          // kVar: the variable; kFunc: sin, cos, …
+  long long root_index = 2;  // kRoot
   std::vector<std::unique_ptr<Node>> kids;
 };
 
 struct Answer {
   enum class Kind { kExpr, kTuple, kSet, kInterval, kEquation, kText };
   Kind kind = Kind::kText;
-  std::unique_ptr<Node> expr;   // kExpr; kEquation: expr = lhs, rhs = rhs
+  std::unique_ptr<Node> expr;  // kExpr; kEquation: expr = lhs, rhs = rhs
   std::unique_ptr<Node> rhs;
-  std::vector<Answer> items;    // kTuple, kSet, kInterval (2 items)
-  char open = 0, close = 0;     // brackets of a tuple/interval
-  std::string text;             // the normalised text (all kinds)
+  std::vector<Answer> items;  // kTuple, kSet, kInterval (2 items)
+  char open = 0, close = 0;   // brackets of a tuple/interval
+  std::string text;           // the normalised text (all kinds)
 };
 
 StatusOr<std::string> NormalizeAnswer(std::string_view raw);

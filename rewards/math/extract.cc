@@ -58,8 +58,10 @@ bool ExtractPhrase(std::string_view text, const ExtractOptions& opt, Extraction*
     const char* phrase;
     const char* method;
   };
-  static const Pattern kPatterns[] = {{"final answer is", "answer_is"}, {"final answer:", "answer_is"},
-                                      {"answer is", "answer_is"},       {"answer:", "answer_is"},
+  static const Pattern kPatterns[] = {{"final answer is", "answer_is"},
+                                      {"final answer:", "answer_is"},
+                                      {"answer is", "answer_is"},
+                                      {"answer:", "answer_is"},
                                       {"####", "hash"}};
   size_t best = std::string::npos, best_len = 0;
   const char* method = nullptr;
@@ -79,7 +81,7 @@ bool ExtractPhrase(std::string_view text, const ExtractOptions& opt, Extraction*
   while (!rest.empty() && (rest.front() == ':' || rest.front() == ' ')) rest.remove_prefix(1);
   // A sentence-final period ("is 5." / "is $5$.") is punctuation, not a decimal point.
   for (size_t i = 0; i + 1 < rest.size(); ++i) {
-    if (rest[i] == '.' && rest[i + 1] == ' ' ) {
+    if (rest[i] == '.' && rest[i + 1] == ' ') {
       rest = rest.substr(0, i);
       break;
     }
@@ -105,9 +107,9 @@ bool ExtractLastNumber(std::string_view text, Extraction* out) {
   if (end == 0) return false;
   size_t begin = end;
   auto digit = [&](size_t i) { return std::isdigit(static_cast<unsigned char>(text[i])) != 0; };
-  while (begin > 0 && (digit(begin - 1) ||
-                       ((text[begin - 1] == '.' || text[begin - 1] == ',' || text[begin - 1] == '/') &&
-                        begin >= 2 && digit(begin - 2)))) {
+  while (begin > 0 && (digit(begin - 1) || ((text[begin - 1] == '.' || text[begin - 1] == ',' ||
+                                             text[begin - 1] == '/') &&
+                                            begin >= 2 && digit(begin - 2)))) {
     --begin;
   }
   if (begin > 0 && text[begin - 1] == '-') --begin;

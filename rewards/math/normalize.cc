@@ -38,8 +38,8 @@ bool IsWordChar(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 
 // (units are dropped later by StripUnitWords).
 void UnwrapTextCommands(std::string& s) {
   static const std::array<std::string_view, 8> kWrappers = {
-      "\\text", "\\textbf", "\\textrm", "\\mathrm", "\\mbox", "\\mathbf", "\\operatorname",
-      "\\textit"};
+      "\\text", "\\textbf", "\\textrm",       "\\mathrm",
+      "\\mbox", "\\mathbf", "\\operatorname", "\\textit"};
   for (std::string_view w : kWrappers) {
     size_t pos = 0;
     while ((pos = s.find(w, pos)) != std::string::npos) {
@@ -64,7 +64,7 @@ void UnwrapTextCommands(std::string& s) {
 // Words of two or more letters standing alone (preceded by a space) after a digit are
 // units ("5 cm", "10 dollars"); "or"/"and" between values are list commas.
 void StripUnitWords(std::string& s) {
-  static const std::set<std::string> kKeep = {"sqrt", "sin", "cos", "tan", "log", "ln",
+  static const std::set<std::string> kKeep = {"sqrt", "sin", "cos", "tan", "log",  "ln",
                                               "exp",  "pi",  "abs", "cup", "infty"};
   bool has_digit = false;
   for (char c : s) has_digit |= std::isdigit(static_cast<unsigned char>(c)) != 0;
@@ -137,9 +137,12 @@ bool IsThousandsNumber(std::string_view s) {
 // "12 345" (a thin-space thousands separator) → "12345": a space between a digit and a
 // group of exactly three digits.
 void JoinDigitGroups(std::string& s) {
-  auto digit = [&](size_t i) { return i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); };
+  auto digit = [&](size_t i) {
+    return i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]));
+  };
   for (size_t i = 1; i + 3 < s.size() + 0; ++i) {
-    if (s[i] == ' ' && digit(i - 1) && digit(i + 1) && digit(i + 2) && digit(i + 3) && !digit(i + 4)) {
+    if (s[i] == ' ' && digit(i - 1) && digit(i + 1) && digit(i + 2) && digit(i + 3) &&
+        !digit(i + 4)) {
       s.erase(i, 1);
     }
   }
@@ -154,14 +157,14 @@ StatusOr<std::string> NormalizeAnswer(std::string_view raw) {
   }
   std::string s(raw);
   // Unicode spellings first.
-  ReplaceAll(s, "\xe2\x88\x92", "-");       // −
-  ReplaceAll(s, "\xc3\x97", "*");           // ×
-  ReplaceAll(s, "\xc2\xb7", "*");           // ·
-  ReplaceAll(s, "\xcf\x80", "\\pi ");       // π
+  ReplaceAll(s, "\xe2\x88\x92", "-");         // −
+  ReplaceAll(s, "\xc3\x97", "*");             // ×
+  ReplaceAll(s, "\xc2\xb7", "*");             // ·
+  ReplaceAll(s, "\xcf\x80", "\\pi ");         // π
   ReplaceAll(s, "\xe2\x88\x9e", "\\infty ");  // ∞
-  ReplaceAll(s, "\xe2\x88\x9a", "\\sqrt");  // √
-  ReplaceAll(s, "\xc2\xb0", "");            // °
-  ReplaceAll(s, "\xe2\x88\xaa", "\\cup ");  // ∪
+  ReplaceAll(s, "\xe2\x88\x9a", "\\sqrt");    // √
+  ReplaceAll(s, "\xc2\xb0", "");              // °
+  ReplaceAll(s, "\xe2\x88\xaa", "\\cup ");    // ∪
   for (std::string_view d : {"\\(", "\\)", "\\[", "\\]"}) ReplaceAll(s, d, " ");
   ReplaceAll(s, "$", " ");
   for (std::string_view c : {"\\displaystyle", "\\textstyle", "\\bigl", "\\bigr", "\\Bigl",
@@ -194,7 +197,8 @@ StatusOr<std::string> NormalizeAnswer(std::string_view raw) {
   s = CollapseSpaces(s);
   JoinDigitGroups(s);
   // "degrees"/"units" words inside \text were handled above; a lone letter choice "(B)".
-  if (s.size() == 3 && s[0] == '(' && s[2] == ')' && std::isalpha(static_cast<unsigned char>(s[1]))) {
+  if (s.size() == 3 && s[0] == '(' && s[2] == ')' &&
+      std::isalpha(static_cast<unsigned char>(s[1]))) {
     s = s.substr(1, 1);
   }
   std::string compact;

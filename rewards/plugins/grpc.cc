@@ -15,7 +15,8 @@ namespace {
 
 absl::Status FromGrpc(const grpc::Status& s, const std::string& what) {
   if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), what + ": " + s.error_message());
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      what + ": " + s.error_message());
 }
 
 grpc::Status ToGrpc(const absl::Status& s) {
@@ -27,14 +28,16 @@ class Service final : public proto::VerifierService::CallbackService {
   Service(std::shared_ptr<VerifierRegistry> registry, VerifierServerOptions options)
       : registry_(std::move(registry)), options_(std::move(options)), pool_(options_.threads) {}
 
-  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx, const proto::VerifyRequest* req,
+  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx,
+                                   const proto::VerifyRequest* req,
                                    proto::VerifyResponse* resp) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     pool_.Submit([this, ctx, req, resp, reactor] { reactor->Finish(Run(ctx, *req, resp)); });
     return reactor;
   }
 
-  grpc::ServerUnaryReactor* ListVerifiers(grpc::CallbackServerContext* ctx, const proto::ListVerifiersRequest*,
+  grpc::ServerUnaryReactor* ListVerifiers(grpc::CallbackServerContext* ctx,
+                                          const proto::ListVerifiersRequest*,
                                           proto::ListVerifiersResponse* resp) override {
     for (const auto& n : registry_->Names()) resp->add_names(n);
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -63,7 +66,8 @@ class Service final : public proto::VerifierService::CallbackService {
     auto cap = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(options_.timeout_s));
     auto client_left = ctx->deadline() - std::chrono::system_clock::now();
-    in.deadline = std::min(cap, Clock::now() + std::chrono::duration_cast<Clock::duration>(client_left));
+    in.deadline =
+        std::min(cap, Clock::now() + std::chrono::duration_cast<Clock::duration>(client_left));
     StatusOr<VerifyResult> r = absl::InternalError("verifier threw");
     try {
       r = (*verifier)->Verify(in);
@@ -71,12 +75,14 @@ class Service final : public proto::VerifierService::CallbackService {
       r = absl::InternalError(std::string("verifier threw: ") + e.what());
     }
     if (!r.ok()) return ToGrpc(r.status());
-    if (Clock::now() > in.deadline) return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "verifier too slow");
+    if (Clock::now() > in.deadline)
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "verifier too slow");
     resp->set_reward(r->reward);
     resp->set_correct(!r->correct ? proto::VerifyResponse::CORRECT_UNKNOWN
                                   : (*r->correct ? proto::VerifyResponse::CORRECT_TRUE
                                                  : proto::VerifyResponse::CORRECT_FALSE));
-    resp->set_details_json(r->details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    resp->set_details_json(
+        r->details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return grpc::Status::OK;
   }
 
@@ -115,7 +121,8 @@ class GrpcVerifier : public Verifier {
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::duration_cast<std::chrono::system_clock::duration>(left));
     proto::VerifyResponse resp;
-    RL_RETURN_IF_ERROR(FromGrpc(stub_->Verify(&ctx, req, &resp), "remote verifier '" + name_ + "'"));
+    RL_RETURN_IF_ERROR(
+        FromGrpc(stub_->Verify(&ctx, req, &resp), "remote verifier '" + name_ + "'"));
     VerifyResult r;
     r.reward = resp.reward();
     if (resp.correct() != proto::VerifyResponse::CORRECT_UNKNOWN) {
@@ -150,8 +157,8 @@ struct VerifierServer::Impl {
 
 VerifierServer::VerifierServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(std::shared_ptr<VerifierRegistry> registry,
-                                                                VerifierServerOptions options) {
+StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
+    std::shared_ptr<VerifierRegistry> registry, VerifierServerOptions options) {
   auto impl = std::make_unique<Impl>();
   std::string address = options.address;
   impl->service = std::make_unique<Service>(std::move(registry), std::move(options));
@@ -192,10 +199,12 @@ VerifierServer::~VerifierServer() {
   impl_->service.reset();  // joins the pool after the server stopped handing it work
 }
 
-StatusOr<std::shared_ptr<Verifier>> MakeGrpcVerifier(const std::string& address, const std::string& name,
+StatusOr<std::shared_ptr<Verifier>> MakeGrpcVerifier(const std::string& address,
+                                                     const std::string& name,
                                                      const std::string& remote_verifier,
                                                      double default_timeout_s) {
-  if (address.empty()) return absl::InvalidArgumentError("grpc plugin '" + name + "': empty address");
+  if (address.empty())
+    return absl::InvalidArgumentError("grpc plugin '" + name + "': empty address");
   if (name.empty()) return absl::InvalidArgumentError("grpc plugin: empty name");
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   return std::shared_ptr<Verifier>(

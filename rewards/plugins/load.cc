@@ -7,7 +7,8 @@ Status LoadPlugins(const std::vector<config::PluginSection>& plugins, VerifierRe
   for (size_t i = 0; i < plugins.size(); ++i) {
     const auto& p = plugins[i];
     std::string where = "rewards.plugins[" + std::to_string(i) + "] (" + p.name + "): ";
-    StatusOr<std::shared_ptr<Verifier>> v = absl::InvalidArgumentError("unknown plugin type '" + p.type + "'");
+    StatusOr<std::shared_ptr<Verifier>> v =
+        absl::InvalidArgumentError("unknown plugin type '" + p.type + "'");
     if (p.type == "shared_library") {
       v = LoadSharedLibraryVerifier(p.path, p.name);
     } else if (p.type == "process") {

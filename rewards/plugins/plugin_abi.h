@@ -29,13 +29,13 @@ typedef struct RlVerifyRequest {
   const char* task_id;
   const char* kind;
   const char* prompt;
-  const char* answer;         /* reference answer or worked solution */
-  const char* metadata_json;  /* a JSON object */
-  const char* response;       /* may contain NUL bytes: use response_len */
+  const char* answer;        /* reference answer or worked solution */
+  const char* metadata_json; /* a JSON object */
+  const char* response;      /* may contain NUL bytes: use response_len */
   size_t response_len;
-  int64_t response_tokens;    /* -1 = unknown */
-  int64_t budget_tokens;      /* -1 = unknown */
-  double seconds_left;        /* time until the call's deadline */
+  int64_t response_tokens; /* -1 = unknown */
+  int64_t budget_tokens;   /* -1 = unknown */
+  double seconds_left;     /* time until the call's deadline */
 } RlVerifyRequest;
 
 typedef struct RlVerifyResponse {

@@ -23,9 +23,8 @@
 
 namespace rl::rewards {
 
-StatusOr<std::shared_ptr<Verifier>> LoadSharedLibraryVerifier(const std::string& path,
-                                                              const std::string& name = "",
-                                                              const std::string& options_json = "{}");
+StatusOr<std::shared_ptr<Verifier>> LoadSharedLibraryVerifier(
+    const std::string& path, const std::string& name = "", const std::string& options_json = "{}");
 
 struct ProcessOptions {
   std::vector<std::string> argv;

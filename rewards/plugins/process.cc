@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -30,7 +30,8 @@ class Child {
   Status Start(const std::vector<std::string>& argv) {
     Kill();
     int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0) return absl::UnavailableError(std::string("pipe: ") + strerror(errno));
+    if (pipe2(in, O_CLOEXEC) != 0)
+      return absl::UnavailableError(std::string("pipe: ") + strerror(errno));
     if (pipe2(out, O_CLOEXEC) != 0) {
       close(in[0]);
       close(in[1]);
@@ -103,7 +104,8 @@ class Child {
         return line;
       }
       if (buffer_.size() > max_bytes) return absl::DataLossError("plugin response line too long");
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) return absl::DeadlineExceededError("plugin did not answer in time");
       pollfd p{from_child_, POLLIN, 0};
       int r = poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000 * 3600)));
@@ -161,7 +163,8 @@ class ProcessVerifier : public Verifier {
                    {"prompt", in.task->prompt},
                    {"answer", in.task->answer}};
     try {
-      req["task"]["metadata"] = nlohmann::json::parse(in.task->metadata.empty() ? "{}" : in.task->metadata);
+      req["task"]["metadata"] =
+          nlohmann::json::parse(in.task->metadata.empty() ? "{}" : in.task->metadata);
     } catch (const nlohmann::json::exception&) {
       req["task"]["metadata"] = nlohmann::json::object();
     }
@@ -179,8 +182,8 @@ class ProcessVerifier : public Verifier {
     auto reply = child.ReadLine(in.deadline, options_.max_line_bytes);
     if (!reply.ok()) {
       child.Kill();  // timeout, crash or garbage: the next call starts a fresh child
-      return absl::Status(reply.status().code(), "plugin '" + options_.name + "': " +
-                                                     std::string(reply.status().message()));
+      return absl::Status(reply.status().code(), "plugin '" + options_.name +
+                                                     "': " + std::string(reply.status().message()));
     }
     return ParseReply(*reply, req["id"].get<int64_t>());
   }
@@ -192,9 +195,12 @@ class ProcessVerifier : public Verifier {
     } catch (const nlohmann::json::exception& e) {
       return absl::DataLossError("plugin '" + options_.name + "': reply is not JSON: " + e.what());
     }
-    if (!j.is_object()) return absl::DataLossError("plugin '" + options_.name + "': reply is not an object");
-    if (j.contains("id") && j["id"] != id) return absl::DataLossError("plugin '" + options_.name + "': reply id mismatch");
-    if (j.contains("error")) return absl::InternalError("plugin '" + options_.name + "': " + j["error"].dump());
+    if (!j.is_object())
+      return absl::DataLossError("plugin '" + options_.name + "': reply is not an object");
+    if (j.contains("id") && j["id"] != id)
+      return absl::DataLossError("plugin '" + options_.name + "': reply id mismatch");
+    if (j.contains("error"))
+      return absl::InternalError("plugin '" + options_.name + "': " + j["error"].dump());
     VerifyResult r;
     if (!j.contains("reward") || !j["reward"].is_number()) {
       return absl::DataLossError("plugin '" + options_.name + "': reply lacks a numeric 'reward'");

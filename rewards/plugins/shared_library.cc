@@ -59,7 +59,8 @@ class SharedLibraryVerifier : public Verifier {
     if (resp.details_json) table_->free_string(resp.details_json);
     if (resp.error) table_->free_string(resp.error);
     if (rc != 0) {
-      return absl::InternalError("plugin '" + name_ + "': " + (error.empty() ? "verify failed" : error));
+      return absl::InternalError("plugin '" + name_ +
+                                 "': " + (error.empty() ? "verify failed" : error));
     }
     VerifyResult r;
     r.reward = resp.reward;
@@ -70,7 +71,8 @@ class SharedLibraryVerifier : public Verifier {
       } catch (const nlohmann::json::exception& e) {
         return absl::DataLossError("plugin '" + name_ + "': details_json is not JSON: " + e.what());
       }
-      if (!r.details.is_object()) return absl::DataLossError("plugin '" + name_ + "': details_json is not an object");
+      if (!r.details.is_object())
+        return absl::DataLossError("plugin '" + name_ + "': details_json is not an object");
     }
     return r;
   }
@@ -93,7 +95,8 @@ StatusOr<std::shared_ptr<Verifier>> LoadSharedLibraryVerifier(const std::string&
     const char* e = dlerror();
     return absl::NotFoundError(path + ": cannot load plugin: " + (e ? e : "unknown error"));
   }
-  auto entry = reinterpret_cast<RlVerifierPluginEntry>(dlsym(handle.get(), RL_VERIFIER_PLUGIN_SYMBOL));
+  auto entry =
+      reinterpret_cast<RlVerifierPluginEntry>(dlsym(handle.get(), RL_VERIFIER_PLUGIN_SYMBOL));
   if (entry == nullptr) {
     return absl::InvalidArgumentError(path + ": not a verifier plugin (no symbol " +
                                       std::string(RL_VERIFIER_PLUGIN_SYMBOL) + ")");
@@ -101,8 +104,9 @@ StatusOr<std::shared_ptr<Verifier>> LoadSharedLibraryVerifier(const std::string&
   const RlVerifierPluginV1* table = entry();
   if (table == nullptr) return absl::InvalidArgumentError(path + ": plugin table is null");
   if (table->abi_version != RL_VERIFIER_ABI_VERSION) {
-    return absl::FailedPreconditionError(path + ": plugin ABI version " + std::to_string(table->abi_version) +
-                                         ", this framework speaks " + std::to_string(RL_VERIFIER_ABI_VERSION));
+    return absl::FailedPreconditionError(
+        path + ": plugin ABI version " + std::to_string(table->abi_version) +
+        ", this framework speaks " + std::to_string(RL_VERIFIER_ABI_VERSION));
   }
   if (table->struct_size < sizeof(RlVerifierPluginV1) || !table->create || !table->destroy ||
       !table->verify || !table->free_string) {

@@ -76,7 +76,8 @@ std::shared_ptr<TaskGenerator> MakeArithmeticGenerator() {
         }
         tasks::Task t;
         t.kind = "math";
-        t.prompt = "Compute " + text + ". Give the exact value (a fraction if needed) in \\boxed{}.";
+        t.prompt =
+            "Compute " + text + ". Give the exact value (a fraction if needed) in \\boxed{}.";
         t.answer = value.ToString();
         t.metadata = nlohmann::json{{"generator", "arithmetic"}, {"expression", text}}.dump();
         return t;
@@ -112,9 +113,10 @@ std::shared_ptr<TaskGenerator> MakeCountdownGenerator() {
           for (int x : numbers) list += (list.empty() ? "" : ", ") + std::to_string(x);
           tasks::Task t;
           t.kind = "countdown";
-          t.prompt = "Using the numbers [" + list + "], each at most once, and the operations + - * / "
-                     "with parentheses, write an expression equal to " + std::to_string(target) +
-                     ". Put only the expression in \\boxed{}.";
+          t.prompt = "Using the numbers [" + list +
+                     "], each at most once, and the operations + - * / "
+                     "with parentheses, write an expression equal to " +
+                     std::to_string(target) + ". Put only the expression in \\boxed{}.";
           t.answer = expr;
           t.metadata = nlohmann::json{{"numbers", numbers}, {"target", target}}.dump();
           return t;
@@ -127,7 +129,8 @@ StatusOr<VerifyResult> VerifyCountdown(const tasks::Task& task, std::string_view
   RL_ASSIGN_OR_RETURN(auto meta, Metadata(task));
   if (!meta.contains("numbers") || !meta["numbers"].is_array() || !meta.contains("target") ||
       !meta["target"].is_number_integer()) {
-    return absl::InvalidArgumentError("task " + task.id + ": countdown metadata needs numbers[] and target");
+    return absl::InvalidArgumentError("task " + task.id +
+                                      ": countdown metadata needs numbers[] and target");
   }
   std::map<long long, int> available;
   for (const auto& x : meta["numbers"]) ++available[x.get<long long>()];
@@ -138,15 +141,18 @@ StatusOr<VerifyResult> VerifyCountdown(const tasks::Task& task, std::string_view
   auto norm = math::NormalizeAnswer(region);
   if (!norm.ok()) return Judged(false, "answer unreadable");
   auto expr = math::ParseExpression(*norm);
-  if (!expr.ok()) return Judged(false, "not an expression: " + std::string(expr.status().message()));
+  if (!expr.ok())
+    return Judged(false, "not an expression: " + std::string(expr.status().message()));
   std::map<long long, int> used;
   auto value = EvalCountdown(**expr, &used);
   if (!value) return Judged(false, "only integers from the list and + - * / are allowed");
   for (const auto& [n, c] : used) {
-    if (available[n] < c) return Judged(false, "number " + std::to_string(n) + " used too often or not given");
+    if (available[n] < c)
+      return Judged(false, "number " + std::to_string(n) + " used too often or not given");
   }
   if (!(*value == Rational(target))) {
-    return Judged(false, "expression equals " + value->ToString() + ", not " + std::to_string(target));
+    return Judged(false,
+                  "expression equals " + value->ToString() + ", not " + std::to_string(target));
   }
   return Judged(true);
 }

@@ -64,7 +64,8 @@ std::shared_ptr<TaskGenerator> MakeShortestPathGenerator() {
         RL_ASSIGN_OR_RETURN(int max_w, IntParam(p, "max_weight", 1, 1000));
         std::mt19937_64 rng(seed);
         std::set<std::pair<int, int>> edges;
-        for (int v = 1; v < n; ++v) edges.insert({static_cast<int>(rng() % v), v});  // spanning tree
+        for (int v = 1; v < n; ++v)
+          edges.insert({static_cast<int>(rng() % v), v});  // spanning tree
         for (int i = 0; i < extra * 4 && static_cast<int>(edges.size()) < n - 1 + extra; ++i) {
           int a = static_cast<int>(rng() % n), b = static_cast<int>(rng() % n);
           if (a != b) edges.insert({std::min(a, b), std::max(a, b)});
@@ -77,15 +78,17 @@ std::shared_ptr<TaskGenerator> MakeShortestPathGenerator() {
           ej.push_back({a, b, c});
           w[{a, b}] = c;
           w[{b, a}] = c;
-          listing += std::to_string(a) + " - " + std::to_string(b) + " (weight " + std::to_string(c) + ")\n";
+          listing += std::to_string(a) + " - " + std::to_string(b) + " (weight " +
+                     std::to_string(c) + ")\n";
         }
         tasks::Task t;
         t.kind = "shortest_path";
-        t.prompt = "An undirected weighted graph has nodes 0.." + std::to_string(n - 1) + " and edges:\n" +
-                   listing + "Give a shortest path from node 0 to node " + std::to_string(n - 1) +
-                   " as the list of nodes, e.g. \\boxed{0 -> 3 -> 5}.";
+        t.prompt = "An undirected weighted graph has nodes 0.." + std::to_string(n - 1) +
+                   " and edges:\n" + listing + "Give a shortest path from node 0 to node " +
+                   std::to_string(n - 1) + " as the list of nodes, e.g. \\boxed{0 -> 3 -> 5}.";
         t.answer = std::to_string(Dijkstra(n, w, 0, n - 1));
-        t.metadata = nlohmann::json{{"nodes", n}, {"edges", ej}, {"source", 0}, {"target", n - 1}}.dump();
+        t.metadata =
+            nlohmann::json{{"nodes", n}, {"edges", ej}, {"source", 0}, {"target", n - 1}}.dump();
         return t;
       });
 }
@@ -113,58 +116,65 @@ StatusOr<VerifyResult> VerifyShortestPath(const tasks::Task& task, std::string_v
   long long best = Dijkstra(n, w, s, t);
   std::vector<long long> path = Integers(AnswerRegion(response));
   if (path.empty()) return Judged(false, "no path given");
-  if (path.front() != s || path.back() != t) return Judged(false, "path must start at the source and end at the target");
+  if (path.front() != s || path.back() != t)
+    return Judged(false, "path must start at the source and end at the target");
   long long total = 0;
   for (size_t i = 0; i + 1 < path.size(); ++i) {
     auto it = w.find({static_cast<int>(path[i]), static_cast<int>(path[i + 1])});
     if (path[i] >= n || path[i + 1] >= n || it == w.end()) {
-      return Judged(false, "no edge " + std::to_string(path[i]) + "-" + std::to_string(path[i + 1]));
+      return Judged(false,
+                    "no edge " + std::to_string(path[i]) + "-" + std::to_string(path[i + 1]));
     }
     total += it->second;
   }
   if (total != best) {
-    return Judged(false, "path length " + std::to_string(total) + ", shortest is " + std::to_string(best));
+    return Judged(false,
+                  "path length " + std::to_string(total) + ", shortest is " + std::to_string(best));
   }
   return Judged(true);
 }
 
 std::shared_ptr<TaskGenerator> MakeSatGenerator() {
-  return MakeGenerator(
-      "sat", {{"variables", 5}, {"clauses", 20}},
-      [](uint64_t seed, const Params& p) -> StatusOr<tasks::Task> {
-        RL_ASSIGN_OR_RETURN(int n, IntParam(p, "variables", 3, 100));
-        RL_ASSIGN_OR_RETURN(int m, IntParam(p, "clauses", 1, 2000));
-        std::mt19937_64 rng(seed);
-        std::vector<bool> planted(n + 1);
-        for (int i = 1; i <= n; ++i) planted[i] = rng() % 2;
-        nlohmann::json clauses = nlohmann::json::array();
-        std::string text;
-        while (static_cast<int>(clauses.size()) < m) {
-          std::set<int> vars;
-          while (vars.size() < 3) vars.insert(1 + static_cast<int>(rng() % n));
-          std::vector<int> clause;
-          bool sat = false;
-          for (int v : vars) {
-            int lit = rng() % 2 ? v : -v;
-            sat = sat || (lit > 0) == planted[v];
-            clause.push_back(lit);
-          }
-          if (!sat) continue;
-          clauses.push_back(clause);
-          std::string c;
-          for (int lit : clause) c += (c.empty() ? "" : " OR ") + std::string(lit < 0 ? "NOT " : "") + "x" + std::to_string(std::abs(lit));
-          text += "(" + c + ")\n";
-        }
-        std::string answer;
-        for (int i = 1; i <= n; ++i) answer += (i > 1 ? ", " : "") + std::string("x") + std::to_string(i) + "=" + (planted[i] ? "1" : "0");
-        tasks::Task t;
-        t.kind = "sat";
-        t.prompt = "Find values (0 or 1) of x1..x" + std::to_string(n) + " satisfying every clause:\n" + text +
-                   "Answer like \\boxed{x1=1, x2=0, ...}.";
-        t.answer = answer;
-        t.metadata = nlohmann::json{{"variables", n}, {"clauses", clauses}}.dump();
-        return t;
-      });
+  return MakeGenerator("sat", {{"variables", 5}, {"clauses", 20}},
+                       [](uint64_t seed, const Params& p) -> StatusOr<tasks::Task> {
+                         RL_ASSIGN_OR_RETURN(int n, IntParam(p, "variables", 3, 100));
+                         RL_ASSIGN_OR_RETURN(int m, IntParam(p, "clauses", 1, 2000));
+                         std::mt19937_64 rng(seed);
+                         std::vector<bool> planted(n + 1);
+                         for (int i = 1; i <= n; ++i) planted[i] = rng() % 2;
+                         nlohmann::json clauses = nlohmann::json::array();
+                         std::string text;
+                         while (static_cast<int>(clauses.size()) < m) {
+                           std::set<int> vars;
+                           while (vars.size() < 3) vars.insert(1 + static_cast<int>(rng() % n));
+                           std::vector<int> clause;
+                           bool sat = false;
+                           for (int v : vars) {
+                             int lit = rng() % 2 ? v : -v;
+                             sat = sat || (lit > 0) == planted[v];
+                             clause.push_back(lit);
+                           }
+                           if (!sat) continue;
+                           clauses.push_back(clause);
+                           std::string c;
+                           for (int lit : clause)
+                             c += (c.empty() ? "" : " OR ") + std::string(lit < 0 ? "NOT " : "") +
+                                  "x" + std::to_string(std::abs(lit));
+                           text += "(" + c + ")\n";
+                         }
+                         std::string answer;
+                         for (int i = 1; i <= n; ++i)
+                           answer += (i > 1 ? ", " : "") + std::string("x") + std::to_string(i) +
+                                     "=" + (planted[i] ? "1" : "0");
+                         tasks::Task t;
+                         t.kind = "sat";
+                         t.prompt = "Find values (0 or 1) of x1..x" + std::to_string(n) +
+                                    " satisfying every clause:\n" + text +
+                                    "Answer like \\boxed{x1=1, x2=0, ...}.";
+                         t.answer = answer;
+                         t.metadata = nlohmann::json{{"variables", n}, {"clauses", clauses}}.dump();
+                         return t;
+                       });
 }
 
 StatusOr<VerifyResult> VerifySat(const tasks::Task& task, std::string_view response) {
@@ -186,7 +196,8 @@ StatusOr<VerifyResult> VerifySat(const tasks::Task& task, std::string_view respo
   while ((pos = low.find('x', pos)) != std::string::npos) {
     size_t start = pos + 1, i = start;
     long long var = 0;
-    while (i < low.size() && std::isdigit(static_cast<unsigned char>(low[i]))) var = std::min(var * 10 + (low[i++] - '0'), 1000000LL);
+    while (i < low.size() && std::isdigit(static_cast<unsigned char>(low[i])))
+      var = std::min(var * 10 + (low[i++] - '0'), 1000000LL);
     pos = i;
     if (i == start) continue;  // an 'x' inside a word
     while (i < low.size() && low[i] == ' ') ++i;
@@ -196,8 +207,10 @@ StatusOr<VerifyResult> VerifySat(const tasks::Task& task, std::string_view respo
     int v = -1;
     if (low.compare(i, 4, "true") == 0 || low.compare(i, 1, "1") == 0) v = 1;
     if (low.compare(i, 5, "false") == 0 || low.compare(i, 1, "0") == 0) v = 0;
-    if (var < 1 || var > n || v < 0) return Judged(false, "bad assignment near '" + low.substr(pos > 8 ? pos - 8 : 0, 16) + "'");
-    if (value[var] != -1 && value[var] != v) return Judged(false, "x" + std::to_string(var) + " assigned twice");
+    if (var < 1 || var > n || v < 0)
+      return Judged(false, "bad assignment near '" + low.substr(pos > 8 ? pos - 8 : 0, 16) + "'");
+    if (value[var] != -1 && value[var] != v)
+      return Judged(false, "x" + std::to_string(var) + " assigned twice");
     value[var] = v;
   }
   for (int i = 1; i <= n; ++i) {
@@ -207,7 +220,8 @@ StatusOr<VerifyResult> VerifySat(const tasks::Task& task, std::string_view respo
     bool sat = false;
     for (int lit : clauses[c]) {
       int v = std::abs(lit);
-      if (v < 1 || v > n) return absl::InvalidArgumentError("task " + task.id + ": literal out of range");
+      if (v < 1 || v > n)
+        return absl::InvalidArgumentError("task " + task.id + ": literal out of range");
       sat = sat || (lit > 0) == (value[v] == 1);
     }
     if (!sat) return Judged(false, "clause " + std::to_string(c + 1) + " is unsatisfied");

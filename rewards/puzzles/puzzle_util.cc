@@ -37,8 +37,8 @@ StatusOr<std::vector<tasks::Task>> Generate(const GeneratorRegistry& registry,
       std::vector<std::string> known;
       for (const auto& [dk, dv] : merged) known.push_back(dk);
       return absl::InvalidArgumentError("generator '" + std::string(generator) +
-                                        "': unknown param '" + k + "' (known: " +
-                                        Join(known, ", ") + ")");
+                                        "': unknown param '" + k +
+                                        "' (known: " + Join(known, ", ") + ")");
     }
     merged[k] = v;
   }
@@ -47,8 +47,8 @@ StatusOr<std::vector<tasks::Task>> Generate(const GeneratorRegistry& registry,
     uint64_t s = seed + static_cast<uint64_t>(i);
     auto t = g->Make(s, merged);
     if (!t.ok()) {
-      return absl::InvalidArgumentError("generator '" + std::string(generator) + "': " +
-                                        std::string(t.status().message()));
+      return absl::InvalidArgumentError("generator '" + std::string(generator) +
+                                        "': " + std::string(t.status().message()));
     }
     t->id = std::string(generator) + "-" + std::to_string(s);
     out.push_back(std::move(*t));
@@ -75,7 +75,8 @@ std::string AnswerRegion(std::string_view response) {
 StatusOr<nlohmann::json> Metadata(const tasks::Task& task) {
   try {
     auto j = nlohmann::json::parse(task.metadata.empty() ? "{}" : task.metadata);
-    if (!j.is_object()) return absl::InvalidArgumentError("task " + task.id + ": metadata is not an object");
+    if (!j.is_object())
+      return absl::InvalidArgumentError("task " + task.id + ": metadata is not an object");
     return j;
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError("task " + task.id + ": metadata: " + e.what());

@@ -11,7 +11,9 @@ class FnGenerator : public TaskGenerator {
       : name_(std::move(name)), defaults_(std::move(defaults)), make_(std::move(make)) {}
   std::string name() const override { return name_; }
   Params defaults() const override { return defaults_; }
-  StatusOr<tasks::Task> Make(uint64_t seed, const Params& p) const override { return make_(seed, p); }
+  StatusOr<tasks::Task> Make(uint64_t seed, const Params& p) const override {
+    return make_(seed, p);
+  }
 
  private:
   std::string name_;
@@ -50,10 +52,12 @@ Status RegisterBuiltinGenerators(GeneratorRegistry& registry) {
 
 Status RegisterPuzzleVerifiers(VerifierRegistry& registry) {
   using Fn = StatusOr<VerifyResult> (*)(const tasks::Task&, std::string_view);
-  const std::pair<const char*, Fn> kFamilies[] = {
-      {"countdown", VerifyCountdown}, {"sudoku", VerifySudoku},
-      {"cipher", VerifyCipher},       {"zebra", VerifyZebra},
-      {"shortest_path", VerifyShortestPath}, {"sat", VerifySat}};
+  const std::pair<const char*, Fn> kFamilies[] = {{"countdown", VerifyCountdown},
+                                                  {"sudoku", VerifySudoku},
+                                                  {"cipher", VerifyCipher},
+                                                  {"zebra", VerifyZebra},
+                                                  {"shortest_path", VerifyShortestPath},
+                                                  {"sat", VerifySat}};
   for (const auto& [name, fn] : kFamilies) {
     Fn f = fn;
     RL_RETURN_IF_ERROR(registry.Register(MakeFunctionVerifier(

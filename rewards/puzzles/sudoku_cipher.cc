@@ -48,7 +48,8 @@ bool Fill(Grid& g, int cell, std::mt19937_64& rng) {
 std::string GridText(const Grid& g) {
   std::string s;
   for (const auto& row : g) {
-    for (size_t j = 0; j < row.size(); ++j) s += (j ? " " : "") + (row[j] ? std::to_string(row[j]) : std::string("."));
+    for (size_t j = 0; j < row.size(); ++j)
+      s += (j ? " " : "") + (row[j] ? std::to_string(row[j]) : std::string("."));
     s += "\n";
   }
   return s;
@@ -103,8 +104,10 @@ std::shared_ptr<TaskGenerator> MakeSudokuGenerator() {
         tasks::Task t;
         t.kind = "sudoku";
         t.prompt = "Solve this " + std::to_string(n) + "x" + std::to_string(n) +
-                   " sudoku ('.' = empty). Every row, column and box must hold 1-" + std::to_string(n) +
-                   " once. Answer with the full grid, one row per line, inside \\boxed{}.\n" + GridText(puzzle);
+                   " sudoku ('.' = empty). Every row, column and box must hold 1-" +
+                   std::to_string(n) +
+                   " once. Answer with the full grid, one row per line, inside \\boxed{}.\n" +
+                   GridText(puzzle);
         t.answer = GridText(solution);
         t.metadata = nlohmann::json{{"size", n}, {"grid", puzzle}}.dump();
         return t;
@@ -150,8 +153,7 @@ StatusOr<VerifyResult> VerifySudoku(const tasks::Task& task, std::string_view re
 
 std::shared_ptr<TaskGenerator> MakeCipherGenerator() {
   return MakeGenerator(
-      "cipher", {{"words", 4}},
-      [](uint64_t seed, const Params& p) -> StatusOr<tasks::Task> {
+      "cipher", {{"words", 4}}, [](uint64_t seed, const Params& p) -> StatusOr<tasks::Task> {
         RL_ASSIGN_OR_RETURN(int words, IntParam(p, "words", 1, 30));
         std::mt19937_64 rng(seed);
         constexpr size_t kNum = sizeof(kWords) / sizeof(kWords[0]);
@@ -163,10 +165,11 @@ std::shared_ptr<TaskGenerator> MakeCipherGenerator() {
         tasks::Task t;
         t.kind = "cipher";
         t.prompt = "This text was encrypted with a Caesar shift: " + Shift(plain, shift) +
-                   "\nThe plaintext uses only these words: " +
-                   nlohmann::json(vocab).dump() + ". Give the plaintext in \\boxed{}.";
+                   "\nThe plaintext uses only these words: " + nlohmann::json(vocab).dump() +
+                   ". Give the plaintext in \\boxed{}.";
         t.answer = plain;
-        t.metadata = nlohmann::json{{"ciphertext", Shift(plain, shift)}, {"vocabulary", vocab}}.dump();
+        t.metadata =
+            nlohmann::json{{"ciphertext", Shift(plain, shift)}, {"vocabulary", vocab}}.dump();
         return t;
       });
 }

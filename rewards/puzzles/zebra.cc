@@ -61,7 +61,8 @@ nlohmann::json ClueJson(const Clue& k) {
 
 // Counts assignments satisfying all clues (stops at `limit`): backtracking over categories,
 // checking each clue once both of its categories are placed.
-int CountSolutions(int n, int cats, const std::vector<Clue>& clues, Assignment& a, int c, int limit) {
+int CountSolutions(int n, int cats, const std::vector<Clue>& clues, Assignment& a, int c,
+                   int limit) {
   if (c == cats) return 1;
   std::vector<int> perm(n);
   for (int i = 0; i < n; ++i) perm[i] = i;
@@ -90,7 +91,8 @@ std::shared_ptr<TaskGenerator> MakeZebraGenerator() {
       [](uint64_t seed, const Params& p) -> StatusOr<tasks::Task> {
         RL_ASSIGN_OR_RETURN(int n, IntParam(p, "houses", 2, 5));
         RL_ASSIGN_OR_RETURN(int cats, IntParam(p, "categories", 2, 4));
-        if (n == 5 && cats == 4) return absl::InvalidArgumentError("houses=5 with categories=4 is too large");
+        if (n == 5 && cats == 4)
+          return absl::InvalidArgumentError("houses=5 with categories=4 is too large");
         std::mt19937_64 rng(seed);
         Assignment sol(cats, std::vector<int>(n));
         for (auto& perm : sol) {
@@ -114,10 +116,12 @@ std::shared_ptr<TaskGenerator> MakeZebraGenerator() {
           if (CountSolutions(n, cats, clues, scratch, 0, 2) == 1) break;
         }
         std::string prompt = "There are " + std::to_string(n) + " houses in a row, numbered 1 to " +
-                             std::to_string(n) + " from left to right. Each house has one value of each category:\n";
+                             std::to_string(n) +
+                             " from left to right. Each house has one value of each category:\n";
         nlohmann::json categories = nlohmann::json::object();
         for (int c = 0; c < cats; ++c) {
-          std::vector<std::string> vals(kCategories[c].second.begin(), kCategories[c].second.begin() + n);
+          std::vector<std::string> vals(kCategories[c].second.begin(),
+                                        kCategories[c].second.begin() + n);
           categories[kCategories[c].first] = vals;
           prompt += "- " + kCategories[c].first + ": " + Join(vals, ", ") + "\n";
         }
@@ -142,7 +146,8 @@ std::shared_ptr<TaskGenerator> MakeZebraGenerator() {
         t.kind = "zebra";
         t.prompt = prompt;
         t.answer = answer;
-        t.metadata = nlohmann::json{{"houses", n}, {"categories", categories}, {"clues", clue_json}}.dump();
+        t.metadata =
+            nlohmann::json{{"houses", n}, {"categories", categories}, {"clues", clue_json}}.dump();
         return t;
       });
 }

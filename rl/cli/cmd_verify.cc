@@ -81,15 +81,19 @@ int RunVerify(const Args& args) {
   p.Option("response", "TEXT", "the response to score (single case)");
   p.Option("metadata", "JSON", "task metadata, a JSON object (single case)", "{}");
   p.Option("kind", "KIND", "task kind (single case; default: the verifier name)");
-  p.Option("jsonl", "FILE", "score every line of FILE: {answer|reference, response, metadata, kind, id}");
-  p.Option("config", "YAML", "take plugins, shaping and timeouts from this run config's rewards section");
+  p.Option("jsonl", "FILE",
+           "score every line of FILE: {answer|reference, response, metadata, kind, id}");
+  p.Option("config", "YAML",
+           "take plugins, shaping and timeouts from this run config's rewards section");
   p.Option("budget", "TOKENS", "generation budget for the overlong penalty (with --tokens)");
   p.Option("tokens", "TOKENS", "response length in tokens for the overlong penalty");
   if (int rc = ParseOrExit(p, args); rc >= 0) return rc;
-  if (!p.Has("verifier")) return Fail(absl::InvalidArgumentError("rl verify: --verifier is required"));
+  if (!p.Has("verifier"))
+    return Fail(absl::InvalidArgumentError("rl verify: --verifier is required"));
   bool single = p.Has("response") || p.Has("reference");
   if (single == p.Has("jsonl")) {
-    return Fail(absl::InvalidArgumentError("rl verify: give either --reference/--response or --jsonl"));
+    return Fail(
+        absl::InvalidArgumentError("rl verify: give either --reference/--response or --jsonl"));
   }
   auto cfg = ConfigFromArgs(p);
   if (!cfg.ok()) return Fail(cfg.status());
@@ -103,9 +107,11 @@ int RunVerify(const Args& args) {
     try {
       mj = json::parse(meta);
     } catch (const json::exception& e) {
-      return Fail(absl::InvalidArgumentError(std::string("rl verify: --metadata: invalid JSON: ") + e.what()));
+      return Fail(absl::InvalidArgumentError(std::string("rl verify: --metadata: invalid JSON: ") +
+                                             e.what()));
     }
-    if (!mj.is_object()) return Fail(absl::InvalidArgumentError("rl verify: --metadata must be a JSON object"));
+    if (!mj.is_object())
+      return Fail(absl::InvalidArgumentError("rl verify: --metadata must be a JSON object"));
     Case c;
     c.task = {"cli", p.Has("kind") ? p.Get("kind") : verifier, "", p.Get("reference"), mj.dump()};
     c.response = p.Get("response");
@@ -155,7 +161,8 @@ int RunVerify(const Args& args) {
   for (size_t i = 0; i < cases.size(); ++i) {
     if (!cases[i].error.empty()) {
       std::cerr << "rl verify: " << cases[i].error << "\n";
-      out[i] = json{{"reward", nullptr}, {"correct", nullptr}, {"details", {{"error", cases[i].error}}}};
+      out[i] =
+          json{{"reward", nullptr}, {"correct", nullptr}, {"details", {{"error", cases[i].error}}}};
       rc = 1;
     }
     if (!cases[i].id.is_null()) out[i]["id"] = cases[i].id;
@@ -177,7 +184,8 @@ int RunVerifierServer(const Args& args) {
   if (!cfg.ok()) return Fail(cfg.status());
   config::RewardsSection* section = &cfg->rewards;
   auto threads = p.GetInt("threads");
-  if (!threads.ok() || *threads < 1) return Fail(absl::InvalidArgumentError("rl verifier-server: --threads must be >= 1"));
+  if (!threads.ok() || *threads < 1)
+    return Fail(absl::InvalidArgumentError("rl verifier-server: --threads must be >= 1"));
   auto rewards = rewards::BuildRewards(*section, cfg->sandbox);
   if (!rewards.ok()) return Fail(rewards.status());
   // Block the stop signals before gRPC starts its threads, then wait for them here.

@@ -45,7 +45,8 @@ TEST(MathBounds, HugeResponsesAreIncorrect) {
   std::string ten_mb(10 << 20, '1');
   MathJudgement j = JudgeMath("5", "\\boxed{" + ten_mb + "}", MathOptions{});
   EXPECT_FALSE(j.correct);
-  EXPECT_NE(j.details.value("reason", "").find("larger than"), std::string::npos) << j.details.dump();
+  EXPECT_NE(j.details.value("reason", "").find("larger than"), std::string::npos)
+      << j.details.dump();
   // Under the response cap but over the answer cap.
   std::string long_sum;
   for (int i = 0; i < 5000; ++i) long_sum += "1+";
@@ -101,10 +102,12 @@ TEST(Extract, FormsAndOrder) {
 // sanitizer report fails the test), and a response identical to the reference's boxed
 // answer is never judged worse than the reference against itself.
 TEST(MathFuzz, RandomFragmentsNeverCrash) {
-  const char* kPieces[] = {"\\frac", "{", "}", "(", ")", "[", "]", "\\sqrt", "^", "_", "!", "x", "y",
-                           "1", "2", "0", "9", ".", ",", "=", "+", "-", "*", "/", "\\pi", "\\infty",
-                           "\\cup", "\\in", "\\left(", "\\right)", "\\text{cm}", "\\%", "^\\circ",
-                           " ", "\\boxed{", "|", "e", "\\sin", "\\ln", "\\{", "\\}", "or", "$"};
+  const char* kPieces[] = {
+      "\\frac", "{",       "}",        "(",          ")",   "[",       "]",    "\\sqrt",   "^",
+      "_",      "!",       "x",        "y",          "1",   "2",       "0",    "9",        ".",
+      ",",      "=",       "+",        "-",          "*",   "/",       "\\pi", "\\infty",  "\\cup",
+      "\\in",   "\\left(", "\\right)", "\\text{cm}", "\\%", "^\\circ", " ",    "\\boxed{", "|",
+      "e",      "\\sin",   "\\ln",     "\\{",        "\\}", "or",      "$"};
   std::mt19937 rng(7);
   int judged_correct = 0;
   for (int i = 0; i < 4000; ++i) {

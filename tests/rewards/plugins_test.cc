@@ -1,9 +1,11 @@
 // The three plugin forms end to end: the example shared library (and a wrong-ABI one), the
 // example Python JSON-lines process (plus crash / hang / garbage scripts), and the gRPC
 // service with its health check, each registered and called like a built-in.
-#include <gtest/gtest.h>
+#include "rewards/plugins/plugins.h"
+
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,9 +13,8 @@
 
 #include "rewards/pipeline.h"
 #include "rewards/plugins/grpc_server.h"
-#include "rl/config/config.h"
-#include "rewards/plugins/plugins.h"
 #include "rewards/verifier_pool.h"
+#include "rl/config/config.h"
 
 namespace rl::rewards {
 namespace {
@@ -27,7 +28,8 @@ StatusOr<VerifyResult> Call(Verifier& v, const tasks::Task& t, const std::string
   VerifyInput in;
   in.task = &t;
   in.response = response;
-  in.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
+  in.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(timeout_s));
   return v.Verify(in);
 }
 
@@ -43,7 +45,8 @@ TEST(SharedLibraryPlugin, ExampleLoadsAndVerifies) {
   EXPECT_EQ(good->details["last_line_chars"], 5);
   auto bad = Call(**v, t, "paris");
   EXPECT_EQ(bad->correct, false);
-  auto folded = LoadSharedLibraryVerifier(EXACT_MATCH_PLUGIN, "exact_ci", "{\"case_sensitive\": false}");
+  auto folded =
+      LoadSharedLibraryVerifier(EXACT_MATCH_PLUGIN, "exact_ci", "{\"case_sensitive\": false}");
   ASSERT_TRUE(folded.ok());
   EXPECT_EQ((*folded)->name(), "exact_ci");
   EXPECT_EQ(Call(**folded, t, "paris")->correct, true);
@@ -56,8 +59,10 @@ TEST(SharedLibraryPlugin, ExampleLoadsAndVerifies) {
 }
 
 TEST(SharedLibraryPlugin, RefusesBadLibraries) {
-  EXPECT_EQ(LoadSharedLibraryVerifier("/nonexistent/libx.so").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(LoadSharedLibraryVerifier("libm.so.6").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LoadSharedLibraryVerifier("/nonexistent/libx.so").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(LoadSharedLibraryVerifier("libm.so.6").status().code(),
+            absl::StatusCode::kInvalidArgument);
   auto future = LoadSharedLibraryVerifier(BAD_ABI_PLUGIN);
   EXPECT_EQ(future.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(std::string(future.status().message()).find("ABI version 2"), std::string::npos);
@@ -71,7 +76,8 @@ std::string WriteScript(const std::string& name, const std::string& body) {
 
 TEST(ProcessPlugin, ExampleKeepsOneProcessAlive) {
   ProcessOptions o;
-  o.argv = {"python3", std::string(RL_SOURCE_DIR) + "/examples/verifier_process/keyword_verifier.py"};
+  o.argv = {"python3",
+            std::string(RL_SOURCE_DIR) + "/examples/verifier_process/keyword_verifier.py"};
   o.name = "keywords";
   auto v = MakeProcessVerifier(o);
   ASSERT_TRUE(v.ok());
@@ -192,7 +198,8 @@ TEST(LoadPlugins, FromConfigEntries) {
   plugins[0].path = EXACT_MATCH_PLUGIN;
   plugins[1].name = "keywords";
   plugins[1].type = "process";
-  plugins[1].command = {"python3", std::string(RL_SOURCE_DIR) + "/examples/verifier_process/keyword_verifier.py"};
+  plugins[1].command = {
+      "python3", std::string(RL_SOURCE_DIR) + "/examples/verifier_process/keyword_verifier.py"};
   VerifierRegistry reg;
   ASSERT_TRUE(LoadPlugins(plugins, reg).ok());
   EXPECT_TRUE(reg.Get("exact_match").ok());
@@ -200,7 +207,8 @@ TEST(LoadPlugins, FromConfigEntries) {
   plugins[0].path = "/nonexistent.so";
   auto st = LoadPlugins(plugins, reg);
   EXPECT_FALSE(st.ok());
-  EXPECT_NE(std::string(st.message()).find("rewards.plugins[0] (exact_match)"), std::string::npos) << st;
+  EXPECT_NE(std::string(st.message()).find("rewards.plugins[0] (exact_match)"), std::string::npos)
+      << st;
 }
 
 TEST(Pipeline, QuickstartConfigScoresGeneratedArithmetic) {
@@ -220,9 +228,11 @@ TEST(Pipeline, QuickstartConfigScoresGeneratedArithmetic) {
 }
 
 TEST(Pipeline, PluginsShapingAndErrorsFromYaml) {
-  std::string yaml = std::string("rewards:\n  verifiers: {math: math, short: exact_match, puzzle: sudoku}\n") +
-                     "  format_weight: 0.5\n  fallback_reward: -1\n" +
-                     "  plugins:\n    - {name: exact_match, type: shared_library, path: " + EXACT_MATCH_PLUGIN + "}\n";
+  std::string yaml =
+      std::string("rewards:\n  verifiers: {math: math, short: exact_match, puzzle: sudoku}\n") +
+      "  format_weight: 0.5\n  fallback_reward: -1\n" +
+      "  plugins:\n    - {name: exact_match, type: shared_library, path: " + EXACT_MATCH_PLUGIN +
+      "}\n";
   auto cfg = config::LoadConfigFromString(yaml, "test.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   auto rewards = BuildRewards(cfg->rewards);

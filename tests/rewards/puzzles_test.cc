@@ -27,7 +27,8 @@ bool Ok(const StatusOr<VerifyResult>& r) {
   return r.ok() && r->correct.value_or(false) && r->reward == 1.0f;
 }
 
-std::vector<tasks::Task> Gen(const std::string& name, const Params& p, int count, uint64_t seed = 1) {
+std::vector<tasks::Task> Gen(const std::string& name, const Params& p, int count,
+                             uint64_t seed = 1) {
   GeneratorRegistry reg;
   EXPECT_TRUE(RegisterBuiltinGenerators(reg).ok());
   auto t = Generate(reg, name, p, count, seed);
@@ -45,7 +46,8 @@ TEST(Generators, DeterministicAndValidated) {
   ASSERT_TRUE(RegisterBuiltinGenerators(reg).ok());
   auto bad = Generate(reg, "sudoku", {{"sise", 4}}, 1, 0);
   EXPECT_FALSE(bad.ok());
-  EXPECT_NE(std::string(bad.status().message()).find("known: holes, size"), std::string::npos) << bad.status();
+  EXPECT_NE(std::string(bad.status().message()).find("known: holes, size"), std::string::npos)
+      << bad.status();
   EXPECT_FALSE(Generate(reg, "sudoku", {{"size", 5}}, 1, 0).ok());
   EXPECT_FALSE(Generate(reg, "sudok", {}, 1, 0).ok());
   EXPECT_EQ(reg.Names().size(), 7u);
@@ -58,7 +60,8 @@ TEST(Arithmetic, ReferenceIsTheExpressionValue) {
     // The math verifier parses the expression text itself: an independent evaluation.
     auto j = math::JudgeMath(t.answer, "\\boxed{" + expr + "}", math::MathOptions{});
     EXPECT_TRUE(j.correct) << expr << " vs " << t.answer << " " << j.details.dump();
-    EXPECT_FALSE(math::JudgeMath(t.answer, "\\boxed{(" + expr + ")+1}", math::MathOptions{}).correct);
+    EXPECT_FALSE(
+        math::JudgeMath(t.answer, "\\boxed{(" + expr + ")+1}", math::MathOptions{}).correct);
   }
 }
 
@@ -68,9 +71,9 @@ TEST(Countdown, AcceptsAnyValidExpressionRejectsWrong) {
                            "The answer is (3*2)+4", "\\boxed{2 \\cdot 3 + 4 = 10}"}) {
     EXPECT_TRUE(Ok(VerifyCountdown(t, good))) << good;
   }
-  for (const char* bad : {"\\boxed{2+3+4}", "\\boxed{10}", "\\boxed{2*5}", "\\boxed{(2+3)*2}",
-                          "\\boxed{2*3+4+4-4}", "\\boxed{2^3+2}", "\\boxed{4/0+10}", "\\boxed{}",
-                          "\\boxed{2*3+4.5}", "no idea"}) {
+  for (const char* bad :
+       {"\\boxed{2+3+4}", "\\boxed{10}", "\\boxed{2*5}", "\\boxed{(2+3)*2}", "\\boxed{2*3+4+4-4}",
+        "\\boxed{2^3+2}", "\\boxed{4/0+10}", "\\boxed{}", "\\boxed{2*3+4.5}", "no idea"}) {
     auto r = VerifyCountdown(t, bad);
     ASSERT_TRUE(r.ok());
     EXPECT_FALSE(r->correct.value_or(true)) << bad;
@@ -83,7 +86,8 @@ TEST(Countdown, AcceptsAnyValidExpressionRejectsWrong) {
 }
 
 // Independent sudoku validity.
-bool ValidSudoku(const std::vector<std::vector<int>>& g, const std::vector<std::vector<int>>& givens) {
+bool ValidSudoku(const std::vector<std::vector<int>>& g,
+                 const std::vector<std::vector<int>>& givens) {
   int n = static_cast<int>(g.size()), b = n == 4 ? 2 : 3;
   for (int i = 0; i < n; ++i) {
     std::vector<int> row, col, box;
@@ -138,11 +142,13 @@ TEST(Sudoku, SolutionsAlternativesAndWrongGrids) {
       }
       auto swapped = sol;
       std::swap(swapped[0], swapped[1]);
-      EXPECT_EQ(VerifySudoku(t, GridString(swapped))->correct.value(), ValidSudoku(swapped, givens));
+      EXPECT_EQ(VerifySudoku(t, GridString(swapped))->correct.value(),
+                ValidSudoku(swapped, givens));
     }
   }
   // An empty 4x4 board: any relabelling of a valid grid is another valid solution.
-  auto empty = MakeTask("sudoku", {{"size", 4}, {"grid", std::vector<std::vector<int>>(4, std::vector<int>(4, 0))}});
+  auto empty = MakeTask(
+      "sudoku", {{"size", 4}, {"grid", std::vector<std::vector<int>>(4, std::vector<int>(4, 0))}});
   std::vector<std::vector<int>> g = {{1, 2, 3, 4}, {3, 4, 1, 2}, {2, 1, 4, 3}, {4, 3, 2, 1}};
   std::vector<int> perm = {1, 2, 3, 4};
   do {
@@ -183,8 +189,8 @@ bool ZebraHolds(const json& meta, const std::map<std::string, int>& house) {
       continue;
     }
     int b = house.at(c["b"]);
-    if ((type == "same" && a != b) || (type == "notsame" && a == b) || (type == "left" && a + 1 != b) ||
-        (type == "next" && std::abs(a - b) != 1)) {
+    if ((type == "same" && a != b) || (type == "notsame" && a == b) ||
+        (type == "left" && a + 1 != b) || (type == "next" && std::abs(a - b) != 1)) {
       return false;
     }
   }
@@ -192,10 +198,13 @@ bool ZebraHolds(const json& meta, const std::map<std::string, int>& house) {
 }
 
 // Enumerates every assignment of a zebra puzzle; fn(map, response text).
-void ForAllZebra(const json& meta, const std::function<void(const std::map<std::string, int>&, const std::string&)>& fn) {
+void ForAllZebra(
+    const json& meta,
+    const std::function<void(const std::map<std::string, int>&, const std::string&)>& fn) {
   int n = meta["houses"];
   std::vector<std::vector<std::string>> cats;
-  for (auto it = meta["categories"].begin(); it != meta["categories"].end(); ++it) cats.push_back(*it);
+  for (auto it = meta["categories"].begin(); it != meta["categories"].end(); ++it)
+    cats.push_back(*it);
   std::vector<std::vector<int>> perms(cats.size());
   std::vector<int> base(n);
   for (int i = 0; i < n; ++i) base[i] = i;
@@ -243,9 +252,10 @@ TEST(Zebra, ExhaustiveAgainstIndependentClueCheck) {
     EXPECT_GE(accepted, 1);
   }
   // Few clues: several valid assignments, all accepted (checked exhaustively above style).
-  json loose = {{"houses", 3},
-                {"categories", {{"color", {"red", "green", "blue"}}, {"pet", {"dog", "cat", "bird"}}}},
-                {"clues", {{{"type", "same"}, {"a", "red"}, {"b", "dog"}}}}};
+  json loose = {
+      {"houses", 3},
+      {"categories", {{"color", {"red", "green", "blue"}}, {"pet", {"dog", "cat", "bird"}}}},
+      {"clues", {{{"type", "same"}, {"a", "red"}, {"b", "dog"}}}}};
   auto t = MakeTask("zebra", loose);
   int accepted = 0;
   ForAllZebra(loose, [&](const std::map<std::string, int>& house, const std::string& text) {
@@ -254,13 +264,16 @@ TEST(Zebra, ExhaustiveAgainstIndependentClueCheck) {
     accepted += expect;
   });
   EXPECT_EQ(accepted, 12);  // 6 colourings × 2 ways to place cat/bird
-  EXPECT_FALSE(VerifyZebra(t, "House 1: red, dog\nHouse 2: red, cat\nHouse 3: blue, bird")->correct.value());
+  EXPECT_FALSE(
+      VerifyZebra(t, "House 1: red, dog\nHouse 2: red, cat\nHouse 3: blue, bird")->correct.value());
   EXPECT_FALSE(VerifyZebra(t, "House 1: red, dog, unicorn")->correct.value());
   EXPECT_FALSE(VerifyZebra(t, "")->correct.value());
 }
 
 TEST(ShortestPath, AnyShortestPathAndWrongOnes) {
-  json g = {{"nodes", 4}, {"source", 0}, {"target", 3},
+  json g = {{"nodes", 4},
+            {"source", 0},
+            {"target", 3},
             {"edges", {{0, 1, 1}, {1, 3, 1}, {0, 2, 1}, {2, 3, 1}, {0, 3, 5}}}};
   auto t = MakeTask("shortest_path", g);
   EXPECT_TRUE(Ok(VerifyShortestPath(t, "\\boxed{0 -> 1 -> 3}")));
@@ -313,14 +326,15 @@ TEST(Sat, ExhaustiveAgainstNaiveEvaluation) {
         all = all && any;
       }
       std::string text;
-      for (int i = 1; i <= n; ++i) text += "x" + std::to_string(i) + (((mask >> (i - 1)) & 1) ? "=true " : "=0, ");
+      for (int i = 1; i <= n; ++i)
+        text += "x" + std::to_string(i) + (((mask >> (i - 1)) & 1) ? "=true " : "=0, ");
       EXPECT_EQ(VerifySat(t, "\\boxed{" + text + "}")->correct.value(), all) << text;
       satisfying += all;
     }
     EXPECT_GE(satisfying, 1);
   }
   auto t = MakeTask("sat", {{"variables", 2}, {"clauses", {{1, 2}}}});
-  EXPECT_FALSE(VerifySat(t, "\\boxed{x1=1}")->correct.value());             // x2 missing
+  EXPECT_FALSE(VerifySat(t, "\\boxed{x1=1}")->correct.value());              // x2 missing
   EXPECT_FALSE(VerifySat(t, "\\boxed{x1=1, x2=0, x1=0}")->correct.value());  // contradictory
   EXPECT_FALSE(VerifySat(t, "\\boxed{x1=0, x2=0}")->correct.value());
   EXPECT_FALSE(VerifySat(t, "\\boxed{x1=1, x2=0, x3=1}")->correct.value());  // no x3

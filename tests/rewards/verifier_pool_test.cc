@@ -1,5 +1,7 @@
 // Registry, pool (fallback on error / exception / timeout / unknown kind, ordering under
 // concurrency) and the shaping wrapper against hand-computed values.
+#include "rewards/verifier_pool.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,7 +9,6 @@
 #include <mutex>
 
 #include "rewards/shaping.h"
-#include "rewards/verifier_pool.h"
 
 namespace rl::rewards {
 namespace {
@@ -26,7 +27,8 @@ TEST(Registry, RegisterGetAndErrors) {
   for (const char* n : {"math", "countdown", "sudoku", "cipher", "zebra", "shortest_path", "sat"}) {
     EXPECT_TRUE(reg.Get(n).ok()) << n;
   }
-  EXPECT_EQ(reg.Register(MakeFunctionVerifier("math", nullptr)).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(reg.Register(MakeFunctionVerifier("math", nullptr)).code(),
+            absl::StatusCode::kAlreadyExists);
   auto missing = reg.Get("maht");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(std::string(missing.status().message()).find("did you mean 'math'"), std::string::npos);
@@ -35,12 +37,16 @@ TEST(Registry, RegisterGetAndErrors) {
 TEST(Pool, MapsKindsAndFallsBackOnErrors) {
   VerifierRegistry reg;
   ASSERT_TRUE(RegisterBuiltinVerifiers(reg).ok());
-  ASSERT_TRUE(reg.Register(MakeFunctionVerifier("broken", [](const VerifyInput&) -> StatusOr<VerifyResult> {
-                 return absl::InternalError("boom");
-               })).ok());
-  ASSERT_TRUE(reg.Register(MakeFunctionVerifier("throws", [](const VerifyInput&) -> StatusOr<VerifyResult> {
-                 throw std::runtime_error("bad");
-               })).ok());
+  ASSERT_TRUE(reg.Register(MakeFunctionVerifier("broken",
+                                                [](const VerifyInput&) -> StatusOr<VerifyResult> {
+                                                  return absl::InternalError("boom");
+                                                }))
+                  .ok());
+  ASSERT_TRUE(reg.Register(MakeFunctionVerifier("throws",
+                                                [](const VerifyInput&) -> StatusOr<VerifyResult> {
+                                                  throw std::runtime_error("bad");
+                                                }))
+                  .ok());
   PoolOptions o;
   o.kind_to_verifier = {{"math", "math"}, {"b", "broken"}, {"t", "throws"}};
   o.fallback_reward = -0.5f;
@@ -66,11 +72,13 @@ TEST(Pool, TimeoutGivesFallbackAndTheCallerReturns) {
   std::mutex mu;
   std::condition_variable cv;
   bool release = false;
-  ASSERT_TRUE(reg.Register(MakeFunctionVerifier("stuck", [&](const VerifyInput&) -> StatusOr<VerifyResult> {
-                 std::unique_lock<std::mutex> lock(mu);
-                 cv.wait(lock, [&] { return release; });
-                 return VerifyResult{};
-               })).ok());
+  ASSERT_TRUE(reg.Register(MakeFunctionVerifier("stuck",
+                                                [&](const VerifyInput&) -> StatusOr<VerifyResult> {
+                                                  std::unique_lock<std::mutex> lock(mu);
+                                                  cv.wait(lock, [&] { return release; });
+                                                  return VerifyResult{};
+                                                }))
+                  .ok());
   PoolOptions o;
   o.kind_to_verifier = {{"k", "stuck"}};
   o.timeout_s = 0.2;
@@ -116,7 +124,7 @@ TEST(Shaping, FormatRewardFollowsTheTemplate) {
   EXPECT_TRUE(FollowsThinkFormat("<think>a</think> \\boxed{1}"));
   EXPECT_TRUE(FollowsThinkFormat("\n <think>\nx\n</think>\nanswer"));
   EXPECT_FALSE(FollowsThinkFormat("\\boxed{1}"));
-  EXPECT_FALSE(FollowsThinkFormat("<think>a</think>"));                  // no answer
+  EXPECT_FALSE(FollowsThinkFormat("<think>a</think>"));                       // no answer
   EXPECT_FALSE(FollowsThinkFormat("<think>a</think> b <think>c</think> d"));  // two blocks
   EXPECT_FALSE(FollowsThinkFormat("<think>a"));
   EXPECT_FALSE(FollowsThinkFormat("x <think>a</think> b"));

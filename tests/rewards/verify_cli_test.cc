@@ -51,7 +51,8 @@ std::vector<json> Lines(const std::string& out) {
 }
 
 TEST(VerifyCli, SingleCase) {
-  auto r = RunRl("verify --verifier math --reference " + Quote("\\frac{1}{2}") + " --response " + Quote("\\boxed{0.5}"));
+  auto r = RunRl("verify --verifier math --reference " + Quote("\\frac{1}{2}") + " --response " +
+                 Quote("\\boxed{0.5}"));
   ASSERT_EQ(r.code, 0) << r.out;
   auto j = Lines(r.out);
   ASSERT_EQ(j.size(), 1u);
@@ -61,19 +62,24 @@ TEST(VerifyCli, SingleCase) {
   r = RunRl("verify --verifier=math --reference=5 --response=" + Quote("\\boxed{5} or \\boxed{6}"));
   EXPECT_EQ(Lines(r.out)[0]["correct"], false);
   r = RunRl("verify --verifier countdown --response " + Quote("\\boxed{4*3-2}") + " --metadata " +
-          Quote(R"({"numbers":[2,3,4],"target":10})"));
+            Quote(R"({"numbers":[2,3,4],"target":10})"));
   EXPECT_EQ(Lines(r.out)[0]["correct"], true) << r.out;
   EXPECT_EQ(RunRl("verify --verifier maht --reference 1 --response 1").code, 1);
-  EXPECT_EQ(RunRl("verify --verifier math --reference 1 --response 1 --metadata " + Quote("[1]")).code, 1);
+  EXPECT_EQ(
+      RunRl("verify --verifier math --reference 1 --response 1 --metadata " + Quote("[1]")).code,
+      1);
   EXPECT_EQ(RunRl("verify --reference 1 --response 1").code, 1);
 }
 
 TEST(VerifyCli, JsonlOneResultPerLine) {
   std::string path = testing::TempDir() + "/cases.jsonl";
-  std::ofstream(path) << R"({"id": "a", "answer": "3", "response": "\\boxed{3}"})" << "\n\n"
-                      << R"({"reference": "x^2-1", "response": "\\boxed{(x-1)(x+1)}"})" << "\n"
+  std::ofstream(path) << R"({"id": "a", "answer": "3", "response": "\\boxed{3}"})"
+                      << "\n\n"
+                      << R"({"reference": "x^2-1", "response": "\\boxed{(x-1)(x+1)}"})"
+                      << "\n"
                       << "not json\n"
-                      << R"({"task": {"answer": "7"}, "response": "the answer is 8"})" << "\n";
+                      << R"({"task": {"answer": "7"}, "response": "the answer is 8"})"
+                      << "\n";
   auto r = RunRl("verify --verifier math --jsonl " + path);
   EXPECT_EQ(r.code, 1) << "a malformed line makes the exit code 1";
   auto j = Lines(r.out);
