@@ -26,6 +26,7 @@ StatusOr<Rewards> BuildRewards(const config::RewardsSection& s, const config::Sa
   }
   PoolOptions po;
   po.kind_to_verifier = s.verifiers;
+  for (const auto& name : out.registry->Names()) po.kind_to_verifier.emplace(name, name);
   po.fallback_reward = static_cast<float>(s.fallback_reward);
   po.timeout_s = s.timeout_s;
   po.concurrency = static_cast<int>(s.concurrency);

@@ -2,6 +2,7 @@
 // configured plugins (rewards.plugins, which may replace built-ins), the shaping terms
 // (rewards.format_weight, overlong_buffer, overlong_penalty) wrapped around every verifier,
 // and a VerifierPool with the kind→verifier map, fallback reward, timeout and concurrency.
+// A task kind without an entry in rewards.verifiers uses the verifier of the same name.
 // Also the task-source side: tasks from a built-in generator (tasks.sources[i].generator).
 #pragma once
 
@@ -25,8 +26,9 @@ StatusOr<Rewards> BuildRewards(const config::RewardsSection& section,
                                const config::SandboxSection& sandbox = {});
 
 // `count` tasks of a generator-backed source (seeds seed, seed+1, …; source.limit caps the
-// count when set). The generated tasks take the source's kind unless the generator sets
-// "math" for arithmetic. Errors name the source.
+// count when set). Tasks carry the generator's kind (arithmetic → "math", each puzzle family →
+// its own name), which BuildRewards maps to the verifier of the same name by default.
+// Errors name the source.
 StatusOr<std::vector<tasks::Task>> GenerateSourceTasks(const config::TaskSourceSection& source,
                                                        int64_t count, uint64_t seed);
 

@@ -239,6 +239,11 @@ TEST(Pipeline, PluginsShapingAndErrorsFromYaml) {
   ASSERT_TRUE(rewards.ok()) << rewards.status();
   auto r = rewards->pool->Verify(T("short", "yes"), "<think>hm</think>\nyes");
   EXPECT_FLOAT_EQ(r.reward, 1.5f);  // plugin reward 1 + format 0.5
+  // An unmapped kind with a verifier of the same name uses it (generated puzzle tasks).
+  auto sat = rewards->pool->Verify(T("sat", "", R"({"variables": 3, "clauses": [[1, -2, 3]]})"),
+                                   "<think>.</think> x1=1, x2=1, x3=0");
+  EXPECT_EQ(sat.correct, true) << sat.details.dump();
+  EXPECT_FLOAT_EQ(sat.reward, 1.5f);
   auto bad_meta = rewards->pool->Verify(T("puzzle", "", "{\"size\": 3}"), "1");
   EXPECT_TRUE(bad_meta.alert);
   EXPECT_FLOAT_EQ(bad_meta.reward, -1.0f);
