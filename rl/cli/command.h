@@ -41,6 +41,8 @@ int RunModelInit(const Args& args);
 int RunModelInfo(const Args& args);
 int RunGenerate(const Args& args);
 int RunScore(const Args& args);
+int RunVerify(const Args& args);
+int RunVerifierServer(const Args& args);
 int RunSandboxRun(const Args& args);
 int RunSft(const Args& args);
 

@@ -24,6 +24,8 @@ const std::vector<Command>& Commands() {
       {"model info", "describe a checkpoint: layers, parameters, memory", RunModelInfo},
       {"generate", "sample a continuation of a prompt from a checkpoint", RunGenerate},
       {"score", "per-token log-probs of JSONL sequences under a checkpoint", RunScore},
+      {"verify", "score responses with a verifier (one JSON result per case)", RunVerify},
+      {"verifier-server", "serve the verifiers over gRPC (proto/verifier.proto)", RunVerifierServer},
       {"sandbox run", "run a command in a fresh sandbox; prints the outcome as JSON",
        RunSandboxRun},
   };
