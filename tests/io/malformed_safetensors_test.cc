@@ -1,0 +1,101 @@
+// Malformed safetensors files: each must fail with a clear error naming the file and, where
+// there is one, the tensor.
+#include <gtest/gtest.h>
+
+#include "rl/io/safetensors.h"
+#include "rl/io/sharded.h"
+#include "tests/io/test_util.h"
+
+namespace rl::io {
+namespace {
+
+using testing::RawSafetensors;
+using testing::TempDir;
+using testing::WriteBytes;
+
+struct Case {
+  const char* name;
+  std::string bytes;
+  absl::StatusCode code;
+  const char* needle;  // must appear in the message (besides the file name)
+};
+
+std::string Hdr(const std::string& entry) { return "{\"t\":" + entry + "}"; }
+
+TEST(MalformedSafetensors, EachCaseFailsWithNamedError) {
+  const std::string d8(8, '\0');
+  std::vector<Case> cases = {
+      {"empty", "", absl::StatusCode::kDataLoss, "truncated"},
+      {"short", "abc", absl::StatusCode::kDataLoss, "truncated"},
+      {"len_past_eof", RawSafetensors("{}", "", 1000), absl::StatusCode::kDataLoss, "past the end"},
+      {"huge_len", RawSafetensors("{}", "", ~0ull), absl::StatusCode::kDataLoss, "past the end"},
+      {"bad_json", RawSafetensors("{\"t\":", ""), absl::StatusCode::kInvalidArgument, "JSON"},
+      {"not_object", RawSafetensors("[1,2]", ""), absl::StatusCode::kInvalidArgument, "object"},
+      {"missing_dtype", RawSafetensors(Hdr(R"({"shape":[2],"data_offsets":[0,8]})"), d8),
+       absl::StatusCode::kInvalidArgument, "'dtype'"},
+      {"unknown_dtype", RawSafetensors(Hdr(R"({"dtype":"Q7","shape":[2],"data_offsets":[0,8]})"), d8),
+       absl::StatusCode::kInvalidArgument, "unknown dtype 'Q7'"},
+      {"int_dtype", RawSafetensors(Hdr(R"({"dtype":"I64","shape":[1],"data_offsets":[0,8]})"), d8),
+       absl::StatusCode::kInvalidArgument, "unsupported dtype I64"},
+      {"offset_past_end", RawSafetensors(Hdr(R"({"dtype":"F32","shape":[4],"data_offsets":[0,16]})"), d8),
+       absl::StatusCode::kDataLoss, "run past the data buffer"},
+      {"begin_gt_end", RawSafetensors(Hdr(R"({"dtype":"F32","shape":[0],"data_offsets":[8,4]})"), d8),
+       absl::StatusCode::kInvalidArgument, "begin > end"},
+      {"size_mismatch", RawSafetensors(Hdr(R"({"dtype":"F32","shape":[3],"data_offsets":[0,8]})"), d8),
+       absl::StatusCode::kInvalidArgument, "needs 12 bytes"},
+      {"bf16_size_mismatch", RawSafetensors(Hdr(R"({"dtype":"BF16","shape":[2,2],"data_offsets":[0,4]})"), d8),
+       absl::StatusCode::kInvalidArgument, "needs 8 bytes"},
+      {"negative_shape", RawSafetensors(Hdr(R"({"dtype":"F32","shape":[-1],"data_offsets":[0,4]})"), d8),
+       absl::StatusCode::kInvalidArgument, "non-negative"},
+      {"negative_offset", RawSafetensors(Hdr(R"({"dtype":"F32","shape":[1],"data_offsets":[-4,0]})"), d8),
+       absl::StatusCode::kInvalidArgument, "data_offsets"},
+      {"bad_offsets", RawSafetensors(Hdr(R"({"dtype":"F32","shape":[1],"data_offsets":[0]})"), d8),
+       absl::StatusCode::kInvalidArgument, "data_offsets"},
+      {"overlap",
+       RawSafetensors(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                      R"("u":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", d8),
+       absl::StatusCode::kInvalidArgument, "overlapping"},
+      {"bad_metadata", RawSafetensors(R"({"__metadata__":{"a":1}})", ""),
+       absl::StatusCode::kInvalidArgument, "__metadata__"},
+  };
+  std::string dir = TempDir();
+  for (const auto& c : cases) {
+    std::string path = dir + "/" + c.name + ".safetensors";
+    WriteBytes(path, c.bytes);
+    auto r = SafetensorsReader::Open(path);
+    ASSERT_FALSE(r.ok()) << c.name;
+    EXPECT_EQ(r.status().code(), c.code) << c.name << ": " << r.status();
+    std::string msg(r.status().message());
+    EXPECT_NE(msg.find(path), std::string::npos) << c.name << ": " << msg;
+    EXPECT_NE(msg.find(c.needle), std::string::npos) << c.name << ": " << msg;
+    bool tensor_case = msg.find("'t'") != std::string::npos;
+    if (std::string(c.name).find("dtype") != std::string::npos ||
+        std::string(c.name).find("offset") != std::string::npos ||
+        std::string(c.name).find("shape") != std::string::npos) {
+      EXPECT_TRUE(tensor_case) << c.name << ": the error must name the tensor: " << msg;
+    }
+  }
+}
+
+TEST(MalformedSafetensors, TruncatedValidFileIsDetected) {
+  std::string dir = TempDir();
+  std::vector<float> v(100, 1.0f);
+  std::vector<TensorToWrite> ts = {{"w", {100}, v}};
+  ASSERT_TRUE(WriteSafetensors(dir + "/ok.safetensors", ts, DType::kF32).ok());
+  std::ifstream in(dir + "/ok.safetensors", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), {});
+  for (size_t keep : {size_t{0}, size_t{4}, size_t{12}, all.size() - 1}) {
+    WriteBytes(dir + "/cut.safetensors", all.substr(0, keep));
+    auto r = SafetensorsReader::Open(dir + "/cut.safetensors");
+    EXPECT_FALSE(r.ok()) << keep;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << keep << " " << r.status();
+  }
+}
+
+TEST(MalformedSafetensors, MissingFileIsNotFound) {
+  auto r = SafetensorsReader::Open(TempDir() + "/none.safetensors");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace rl::io
