@@ -141,9 +141,10 @@ void RolloutEngine::Loop() {
       r.wait_ms = Ms(w.posted, start);
       r.status = scheduler_.ApplyWeights(w.update, &finished);
       r.apply_ms = Ms(start, Clock::now());
-      if (r.status.ok()) {
+      {
         std::lock_guard<std::mutex> lock(mu_);
         num_parameters_ = backend_->num_parameters();
+        stats_ = scheduler_.stats();  // visible to the caller once on_applied runs
       }
       w.done(r);
     }
