@@ -17,7 +17,9 @@ double Ms(Clock::time_point a, Clock::time_point b) {
 }  // namespace
 
 RolloutEngine::RolloutEngine(std::unique_ptr<Backend> backend, SchedulerOptions options)
-    : backend_(std::move(backend)), scheduler_(backend_.get(), std::move(options)) {
+    : backend_(std::move(backend)),
+      scheduler_(backend_.get(), options),
+      state_bytes_limit_(options.max_state_bytes) {
   stats_ = scheduler_.stats();
   num_parameters_ = backend_->has_model() ? backend_->num_parameters() : 0;
   thread_ = std::thread([this] { Loop(); });

@@ -56,6 +56,7 @@ class RolloutEngine {
 
   SchedulerStats Stats() const;  // a snapshot taken after the latest iteration
   int64_t num_parameters() const;
+  int64_t state_bytes_limit() const { return state_bytes_limit_; }
 
  private:
   struct Pending {
@@ -85,6 +86,7 @@ class RolloutEngine {
   std::vector<PendingWeights> weights_;
   SchedulerStats stats_;
   int64_t num_parameters_ = 0;
+  int64_t state_bytes_limit_ = 0;
   // handle → (caller's request id, callback); touched under mu_.
   std::map<uint64_t, std::pair<std::string, SampleCallback>> callbacks_;
   std::thread thread_;

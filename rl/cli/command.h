@@ -37,5 +37,6 @@ int RunRuns(const Args& args);
 int RunMetrics(const Args& args);
 int RunSamples(const Args& args);
 int RunTrain(const Args& args);
+int RunRolloutWorker(const Args& args);
 
 }  // namespace rl::cli
