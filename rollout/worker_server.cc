@@ -203,13 +203,13 @@ class GenerateReactor : public grpc::ServerBidiReactor<proto::GenerateMessage, p
       Finish(grpc::Status::CANCELLED);
       return;
     }
-    if (!pending_.empty()) return;
-    if (reads_done_ && outstanding_ == 0) {
-      finished_ = true;
-      Finish(grpc::Status::OK);
-    } else if (shutdown_ && outstanding_ == 0) {
+    if (!pending_.empty() || outstanding_ > 0) return;
+    if (shutdown_) {
       finished_ = true;
       Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "rollout worker shutting down"));
+    } else if (reads_done_) {
+      finished_ = true;
+      Finish(grpc::Status::OK);
     }
   }
 
@@ -402,8 +402,8 @@ void RolloutWorker::Shutdown() {
     m.shut_down = true;
   }
   if (auto* health = m.server->GetHealthCheckService()) health->SetServingStatus(false);
-  // Outstanding requests come back ABORTED through their streams.
-  m.engine->Stop("rollout worker shutting down");
+  // Streams are marked first, so the ABORTED samples the engine returns for outstanding
+  // requests end them with UNAVAILABLE (the client retries elsewhere), not OK.
   std::vector<std::shared_ptr<StreamSink>> sinks;
   {
     std::lock_guard<std::mutex> lock(m.state.mu);
@@ -414,6 +414,7 @@ void RolloutWorker::Shutdown() {
     std::lock_guard<std::mutex> l(sink->mu);
     if (sink->reactor != nullptr) sink->reactor->BeginShutdownLocked();
   }
+  m.engine->Stop("rollout worker shutting down");
   const auto grace = std::chrono::system_clock::now() +
                      std::chrono::milliseconds(static_cast<int64_t>(m.options.shutdown_grace_s * 1000));
   m.server->Shutdown(grace);
