@@ -12,6 +12,7 @@ GenerationRequest FromProto(const proto::GenerateRequest& in) {
   r.sampling.top_p = in.sampling().top_p() == 0.0f ? 1.0f : in.sampling().top_p();
   r.sampling.top_k = in.sampling().top_k();
   r.sampling.min_p = in.sampling().min_p();
+  r.sampling.vocab_limit = in.sampling().vocab_limit();
   r.seed = in.seed();
   r.stop_tokens.assign(in.stop_tokens().begin(), in.stop_tokens().end());
   r.min_policy_version = in.min_policy_version();
@@ -24,10 +25,11 @@ proto::GenerateRequest ToProto(const GenerationRequest& in) {
   r.set_group_index(in.group_index);
   r.mutable_prompt_tokens()->Add(in.prompt.begin(), in.prompt.end());
   r.set_max_new_tokens(static_cast<int32_t>(in.max_new_tokens));
-  r.mutable_sampling()->set_temperature(in.sampling.temperature);
-  r.mutable_sampling()->set_top_p(in.sampling.top_p);
-  r.mutable_sampling()->set_top_k(in.sampling.top_k);
-  r.mutable_sampling()->set_min_p(in.sampling.min_p);
+  r.mutable_sampling()->set_temperature(static_cast<float>(in.sampling.temperature));
+  r.mutable_sampling()->set_top_p(static_cast<float>(in.sampling.top_p));
+  r.mutable_sampling()->set_top_k(static_cast<int32_t>(in.sampling.top_k));
+  r.mutable_sampling()->set_min_p(static_cast<float>(in.sampling.min_p));
+  r.mutable_sampling()->set_vocab_limit(in.sampling.vocab_limit);
   r.set_seed(in.seed);
   r.mutable_stop_tokens()->Add(in.stop_tokens.begin(), in.stop_tokens.end());
   r.set_min_policy_version(in.min_policy_version);

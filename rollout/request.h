@@ -9,23 +9,17 @@
 #include <vector>
 
 #include "rollout/repetition.h"
+#include "rollout/sampling.h"
 
 namespace rl::rollout {
-
-struct SamplingParams {
-  float temperature = 1.0f;  // 0 = greedy
-  float top_p = 1.0f;        // 1 = off
-  int32_t top_k = 0;         // 0 = off
-  float min_p = 0.0f;        // 0 = off
-};
 
 struct GenerationRequest {
   std::string request_id;
   int64_t group_index = 0;
   std::vector<int32_t> prompt;      // at least one token
   int64_t max_new_tokens = 1;       // budget, >= 1
-  SamplingParams sampling;
-  uint64_t seed = 0;
+  SamplingParams sampling;  // rollout/sampling.h
+  uint64_t seed = 0;        // the sequence's RNG stream (SequenceRng(seed, 0)): one per request
   std::vector<int32_t> stop_tokens;  // in addition to the engine's eos ids
   int64_t min_policy_version = 0;    // not admitted before this version is live
 };

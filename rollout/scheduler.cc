@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "rl/core/logging.h"
-#include "rollout/choose.h"
 
 namespace rl::rollout {
 namespace {
@@ -32,10 +31,10 @@ std::string_view FinishReasonName(FinishReason reason) {
 
 struct Scheduler::Sequence {
   Sequence(GenerationRequest r, const RepetitionConfig& rep, Clock::time_point t)
-      : req(std::move(r)), rng(req.seed), breaker(rep), received(t) {}
+      : req(std::move(r)), rng(req.seed, 0), breaker(rep), received(t) {}
   GenerationRequest req;
   GenerationResult result;
-  std::mt19937_64 rng;
+  SequenceRng rng;
   RepetitionBreaker breaker;
   int slot = -1;
   int64_t budget = 0;  // effective max new tokens (clipped by max_position)
@@ -162,11 +161,23 @@ bool Scheduler::Record(Sequence& seq, int32_t token, float logprob,
   return seq.done;
 }
 
+bool Scheduler::SampleAndRecord(Sequence& seq, std::span<const float> logits,
+                                std::vector<GenerationResult>* out) {
+  StatusOr<Sampled> s = sampler_.Sample(logits, seq.req.sampling, seq.rng);
+  if (!s.ok()) {
+    seq.result.error = "sampling failed: " + std::string(s.status().message());
+    Finish(seq, FinishReason::kAborted, out);
+    return true;
+  }
+  return Record(seq, s->token, s->logprob, out);
+}
+
 Status Scheduler::Admit(std::vector<GenerationResult>* finished) {
   if (!backend_->has_model()) return absl::OkStatus();
   const int64_t V = backend_->vocab_size();
   if (static_cast<int64_t>(logits_.size()) != options_.max_batch * V) {
     logits_.assign(static_cast<size_t>(options_.max_batch * V), 0.0f);  // only on a new model
+    sampler_.Reserve(V);
   }
   const int64_t max_pos = backend_->max_position();
   for (auto it = queue_.begin();
@@ -221,8 +232,7 @@ Status Scheduler::Admit(std::vector<GenerationResult>* finished) {
       Finish(*owned, FinishReason::kAborted, finished);
       continue;
     }
-    Chosen c = ChooseToken(row.data(), V, owned->req.sampling, owned->rng);
-    if (!Record(*owned, c.token, c.logprob, finished)) live_.push_back(std::move(owned));
+    if (!SampleAndRecord(*owned, row, finished)) live_.push_back(std::move(owned));
   }
   stats_.live_sequences = static_cast<int>(live_.size());
   return absl::OkStatus();
@@ -247,9 +257,10 @@ Status Scheduler::Step(std::vector<GenerationResult>* finished) {
     return st;
   }
   for (size_t b = 0; b < B; ++b) {
-    Sequence& seq = *live_[b];
-    Chosen c = ChooseToken(logits_.data() + b * static_cast<size_t>(V), V, seq.req.sampling, seq.rng);
-    Record(seq, c.token, c.logprob, finished);
+    SampleAndRecord(*live_[b],
+                    std::span<const float>(logits_.data() + b * static_cast<size_t>(V),
+                                           static_cast<size_t>(V)),
+                    finished);
   }
   Compact();
   return absl::OkStatus();

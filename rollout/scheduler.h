@@ -21,7 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +30,7 @@
 #include "rollout/backend.h"
 #include "rollout/repetition.h"
 #include "rollout/request.h"
+#include "rollout/sampling.h"
 
 namespace rl::rollout {
 
@@ -86,6 +87,9 @@ class Scheduler {
   struct Sequence;
 
   Status Admit(std::vector<GenerationResult>* finished);
+  // Samples from logits (V) and records; returns true when the sequence is over.
+  bool SampleAndRecord(Sequence& seq, std::span<const float> logits,
+                       std::vector<GenerationResult>* out);
   // Records a chosen token; returns true when the sequence is over (result moved out).
   bool Record(Sequence& seq, int32_t token, float logprob, std::vector<GenerationResult>* out);
   void Finish(Sequence& seq, FinishReason reason, std::vector<GenerationResult>* out);
@@ -97,6 +101,7 @@ class Scheduler {
   std::deque<std::unique_ptr<Sequence>> queue_;
   std::vector<std::unique_ptr<Sequence>> live_;
   std::vector<int> free_slots_;
+  Sampler sampler_;             // workspace sized to V once
   std::vector<float> logits_;  // (max_batch, V)
   std::vector<int> step_slots_;
   std::vector<int32_t> step_tokens_;

@@ -38,5 +38,9 @@ int RunMetrics(const Args& args);
 int RunSamples(const Args& args);
 int RunTrain(const Args& args);
 int RunRolloutWorker(const Args& args);
+int RunModelInit(const Args& args);
+int RunModelInfo(const Args& args);
+int RunGenerate(const Args& args);
+int RunScore(const Args& args);
 
 }  // namespace rl::cli

@@ -20,6 +20,10 @@ const std::vector<Command>& Commands() {
       {"runs", "list runs found in run directories", RunRuns},
       {"metrics", "print a run's metrics (table, csv or json)", RunMetrics},
       {"samples", "print a run's stored samples", RunSamples},
+      {"model init", "write a randomly initialised checkpoint (+ the embedded tokenizer)", RunModelInit},
+      {"model info", "describe a checkpoint: layers, parameters, memory", RunModelInfo},
+      {"generate", "sample a continuation of a prompt from a checkpoint", RunGenerate},
+      {"score", "per-token log-probs of JSONL sequences under a checkpoint", RunScore},
   };
   return kCommands;
 }

@@ -12,9 +12,10 @@ namespace {
 
 // Rows of the LM head computed at once when scoring (bounds the (rows, V) logits buffer).
 constexpr int64_t kLmHeadRows = 64;
-// Longest piece of a sequence fed to the stack at once when prefilling into a state; longer
-// prompts are processed in pieces that continue from the state (bounded workspace memory).
-constexpr int64_t kPrefillPiece = 4096;
+// Prefill into states runs in rounds of at most ~kRoundTokens tokens (each sequence
+// contributing a piece of kPieceMin..kPieceMax tokens, continuing from its state), so the
+// workspace stays bounded however long or many the prompts are.
+constexpr int64_t kRoundTokens = 8192, kPieceMin = 256, kPieceMax = 4096;
 
 Status ValidateBatch(const ModelConfig& c, const PackedTokens& b) {
   if (b.offsets.empty() || b.offsets.front() != 0 ||
@@ -134,14 +135,16 @@ Status PrefillBatch(const Model& model, const PackedTokens& batch,
     return absl::InvalidArgumentError("last_logits must hold N·V = " + std::to_string(N * V) +
                                       " values");
   }
-  // Rounds of at most kPrefillPiece tokens per sequence, each continuing from the states.
+  // Rounds of one piece per sequence, each continuing from the states.
   int64_t longest = 0;
   for (int64_t i = 0; i < N; ++i) longest = std::max(longest, batch.offsets[i + 1] - batch.offsets[i]);
   std::vector<int32_t> tokens;
   std::vector<int64_t> offsets;
   std::vector<DecodeState*> round_states;
   std::vector<int64_t> round_seq;
-  for (int64_t start = 0; start < longest; start += kPrefillPiece) {
+  const int64_t piece =
+      std::clamp(kRoundTokens / std::max<int64_t>(N, 1) / kPieceMin * kPieceMin, kPieceMin, kPieceMax);
+  for (int64_t start = 0; start < longest; start += piece) {
     tokens.clear();
     offsets.assign(1, 0);
     round_states.clear();
@@ -149,7 +152,7 @@ Status PrefillBatch(const Model& model, const PackedTokens& batch,
     for (int64_t i = 0; i < N; ++i) {
       const int64_t len = batch.offsets[i + 1] - batch.offsets[i];
       if (start >= len) continue;
-      const int64_t end = std::min(len, start + kPrefillPiece);
+      const int64_t end = std::min(len, start + piece);
       tokens.insert(tokens.end(), batch.tokens.begin() + batch.offsets[i] + start,
                     batch.tokens.begin() + batch.offsets[i] + end);
       offsets.push_back(static_cast<int64_t>(tokens.size()));
@@ -161,7 +164,7 @@ Status PrefillBatch(const Model& model, const PackedTokens& batch,
     if (last_logits.empty()) continue;
     for (size_t r = 0; r < round_seq.size(); ++r) {
       const int64_t i = round_seq[r];
-      if (start + kPrefillPiece < batch.offsets[i + 1] - batch.offsets[i]) continue;  // not last
+      if (start + piece < batch.offsets[i + 1] - batch.offsets[i]) continue;  // not last
       LmHead(model, ws->buffers().h.data() + (offsets[r + 1] - 1) * C, 1,
              last_logits.data() + i * V);
     }

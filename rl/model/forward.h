@@ -38,9 +38,9 @@
 #include "rl/model/model_config.h"
 #include "rl/model/params.h"
 
-namespace rl {
-class ThreadPool;
-}  // namespace rl
+namespace rl::kernels {
+class ParallelTeam;
+}  // namespace rl::kernels
 
 namespace rl::model {
 
@@ -49,7 +49,8 @@ struct LayerWeights;  // pointers into the ParamMap, per layer (forward_internal
 class Model {
  public:
   // Validates config and params (names and shapes, CheckParams) and takes the parameters.
-  // num_threads: compute threads used for attention heads (0 = hardware concurrency).
+  // num_threads: compute threads for per-sequence/per-head attention work, the caller
+  // included (0 = hardware concurrency). GEMMs use OpenBLAS's own threads.
   static StatusOr<std::unique_ptr<Model>> Create(ModelConfig config, ParamMap params,
                                                  int num_threads = 0);
   ~Model();
@@ -67,7 +68,7 @@ class Model {
   const float* embedding() const { return embed_; }  // (V, C)
   const float* final_norm() const { return final_norm_; }  // (C)
   const float* lm_head() const { return lm_head_; }  // (V, C); the embedding when tied
-  rl::ThreadPool* pool() const { return pool_.get(); }
+  kernels::ParallelTeam* pool() const { return pool_.get(); }
   // Index of layer l among the lightning (or softmax) layers, for DecodeState buffers.
   int64_t type_index(int64_t l) const { return type_index_[l]; }
 
@@ -81,7 +82,7 @@ class Model {
   const float* embed_ = nullptr;
   const float* final_norm_ = nullptr;
   const float* lm_head_ = nullptr;
-  std::unique_ptr<rl::ThreadPool> pool_;
+  std::unique_ptr<kernels::ParallelTeam> pool_;
 };
 
 // ---- 1. Packed prefill ----------------------------------------------------------------

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "rl/core/thread_pool.h"
+#include "rl/kernels/parallel.h"
 #include "rl/kernels/activations.h"
 #include "rl/kernels/lightning_attention.h"
 #include "rl/kernels/matmul.h"
@@ -43,7 +43,7 @@ void LightningBlock(const Model& model, int64_t l, const PackedTokens& b,
   const int64_t N = static_cast<int64_t>(b.offsets.size()) - 1;
   if (decode) {
     // One token per sequence: the recurrence, one task per (sequence, head).
-    model.pool()->ParallelFor(static_cast<int>(N * H), [&](int task) {
+    model.pool()->Run(N * H, [&](int64_t task) {
       const int64_t i = task / H, h = task % H;
       const float* q = qkv + i * 3 * HD + h * 3 * D;
       kernels::LightningShape s{1, 1, D, 3 * HD, 3 * D};
@@ -118,7 +118,7 @@ void SoftmaxBlock(const Model& model, int64_t l, const PackedTokens& b,
     }
   };
   if (decode) {
-    model.pool()->ParallelFor(static_cast<int>(N), [&](int i) { run_sequence(i); });
+    model.pool()->Run(N, [&](int64_t i) { run_sequence(i); });
   } else {
     for (int64_t i = 0; i < N; ++i) run_sequence(i);
   }

@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "rl/core/logging.h"
-#include "rl/core/thread_pool.h"
+#include "rl/kernels/parallel.h"
 #include "rl/kernels/decay.h"
 #include "rl/kernels/lightning_attention.h"
 #include "rl/kernels/moe.h"
@@ -65,8 +65,7 @@ StatusOr<std::unique_ptr<Model>> Model::Create(ModelConfig config, ParamMap para
     m->layers_.push_back(std::move(w));
   }
   if (num_threads <= 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
-  // ParallelFor also runs on the calling thread.
-  m->pool_ = std::make_unique<rl::ThreadPool>(num_threads - 1);
+  m->pool_ = std::make_unique<kernels::ParallelTeam>(num_threads);
   return m;
 }
 

@@ -144,3 +144,25 @@ TEST(LogSoftmax, FullVocabularyUnderTemperatureMatchesDouble) {
 
 }  // namespace
 }  // namespace rl::kernels
+
+#include "rl/kernels/parallel.h"
+
+namespace rl::kernels {
+namespace {
+
+TEST(ParallelTeam, RunsEveryIndexExactlyOnceAcrossManyLoops) {
+  ParallelTeam team(3);
+  std::vector<std::atomic<int>> hits(1000);
+  for (int loop = 0; loop < 50; ++loop) {
+    const int64_t n = 1 + loop * 19;
+    team.Run(n, [&](int64_t i) { hits[i].fetch_add(1); });
+  }
+  for (int64_t i = 0; i < 1000; ++i) {
+    int expected = 0;
+    for (int loop = 0; loop < 50; ++loop) expected += i < 1 + loop * 19;
+    ASSERT_EQ(hits[i].load(), expected) << i;
+  }
+}
+
+}  // namespace
+}  // namespace rl::kernels
