@@ -1,23 +1,47 @@
 #include "rl/kernels/activations.h"
 
-#include <cmath>
+#include <algorithm>
+
+#include "rl/kernels/vec.h"
 
 namespace rl::kernels {
-
 namespace {
-inline float Sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+constexpr int64_t kChunk = 256;
+
+// e[i] = exp(−x[i]) for a chunk, vectorised.
+inline void ExpNeg(const float* x, int64_t m, float* e) {
+  for (int64_t i = 0; i < m; ++i) e[i] = -x[i];
+  vec::ExpInPlace(e, m);
+}
+
 }  // namespace
 
 void SiluInPlace(float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = x[i] * Sigmoid(x[i]);
+  float e[kChunk];
+  for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
+    const int64_t m = std::min(kChunk, n - i0);
+    ExpNeg(x + i0, m, e);
+    for (int64_t i = 0; i < m; ++i) x[i0 + i] = x[i0 + i] / (1.0f + e[i]);
+  }
 }
 
 void SiluMulInPlace(float* a, const float* b, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) a[i] = a[i] * Sigmoid(a[i]) * b[i];
+  float e[kChunk];
+  for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
+    const int64_t m = std::min(kChunk, n - i0);
+    ExpNeg(a + i0, m, e);
+    for (int64_t i = 0; i < m; ++i) a[i0 + i] = a[i0 + i] / (1.0f + e[i]) * b[i0 + i];
+  }
 }
 
 void SigmoidGateInPlace(float* o, const float* g, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) o[i] *= Sigmoid(g[i]);
+  float e[kChunk];
+  for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
+    const int64_t m = std::min(kChunk, n - i0);
+    ExpNeg(g + i0, m, e);
+    for (int64_t i = 0; i < m; ++i) o[i0 + i] = o[i0 + i] / (1.0f + e[i]);
+  }
 }
 
 }  // namespace rl::kernels

@@ -15,12 +15,21 @@
 
 namespace rl::kernels {
 
-// s_{h,l} = 2^(−8(h+1)/H) · (1 − l/(L−1) + 1e-5); for L = 1 the factor is 1 + 1e-5.
-// h in [0, H) is the head, l in [0, L) the global layer index (softmax layers counted).
-RL_HOST_DEVICE inline double LightningSlope(int64_t h, int64_t H, int64_t l, int64_t L) {
+// s_{h,l} = 2^(−8(h+1)/H) · (1 − l/(L−1) + 1e-5); for L = 1 the factor is 1 + 1e-5 (the
+// original remote code). h in [0, H) is the head, l in [0, L) the global layer index
+// (softmax layers counted). transformers_dialect: the transformers `minimax` port computes
+// the factor as 1 − l/(L−1+1e-5) + 1e-5 (1.3 % larger s for the deepest of 80 layers);
+// RECIPE.md: follow each checkpoint's own dialect.
+RL_HOST_DEVICE inline double LightningSlope(int64_t h, int64_t H, int64_t l, int64_t L,
+                                            bool transformers_dialect = false) {
   const double base = exp2(-8.0 * static_cast<double>(h + 1) / static_cast<double>(H));
-  const double factor =
-      L == 1 ? 1.0 + 1e-5 : 1.0 - static_cast<double>(l) / static_cast<double>(L - 1) + 1e-5;
+  const double ld = static_cast<double>(l), Ld = static_cast<double>(L);
+  double factor;
+  if (transformers_dialect) {
+    factor = 1.0 - ld / (Ld - 1.0 + 1e-5) + 1e-5;
+  } else {
+    factor = L == 1 ? 1.0 + 1e-5 : 1.0 - ld / (Ld - 1.0) + 1e-5;
+  }
   return base * factor;
 }
 

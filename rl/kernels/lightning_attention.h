@@ -9,8 +9,8 @@
 //     in-block indices), intra-block quadratic + inter-block state, sgemm inside.
 // Layout (T tokens, H heads, D head dim): q/k/v of token t, head h start at
 // q + t·ld + h·hs (likewise k, v), so the interleaved [T][H][q|k|v][D] qkv buffer of a
-// lightning layer is read in place (ld = 3HD, hs = 3D). o is (T, H, D) contiguous and is
-// overwritten. state is (H, D, D), row-major kv[d_k][d_v], read as kv_{−1} and overwritten
+// lightning layer is read in place (ld = 3HD, hs = 3D). o is (T, H, D) with row stride
+// out_stride() and is overwritten (a single head of a wider o: H = 1, ldo = the full width). state is (H, D, D), row-major kv[d_k][d_v], read as kv_{−1} and overwritten
 // with kv_{T−1} (so a prefill can continue from a cached state). slopes: (H), double.
 // Every power of λ comes from decay.h (double, rounded once). Callers set flush-to-zero.
 // Thread-safety: pure functions over caller buffers; distinct buffers may run in parallel.
@@ -26,6 +26,8 @@ struct LightningShape {
   int64_t D = 0;   // head dim
   int64_t ld = 0;  // stride between tokens in q/k/v (elements)
   int64_t hs = 0;  // stride between heads in q/k/v (elements)
+  int64_t ldo = 0; // stride between tokens in o; 0 means H·D (contiguous (T, H, D))
+  int64_t out_stride() const { return ldo > 0 ? ldo : H * D; }
 };
 
 void LightningAttentionNaive(const LightningShape& s, const double* slopes, const float* q,

@@ -29,7 +29,7 @@ void LightningAttentionNaive(const LightningShape& s, const double* slopes, cons
         const float* vu = v + u * s.ld + h * s.hs;
         vec::Axpy(pw[t - u] * vec::Dot(qt, ku, D), vu, acc.data(), D);
       }
-      std::copy(acc.begin(), acc.end(), o + (t * H + h) * D);
+      std::copy(acc.begin(), acc.end(), o + t * s.out_stride() + h * D);
     }
     // kv_{T−1} = λ^T kv_{−1} + Σ_u λ^(T−1−u) k_uᵀ v_u.
     vec::Scale(pw[T], kv, D * D);
@@ -51,7 +51,7 @@ void LightningAttentionRecurrent(const LightningShape& s, const double* slopes, 
       const float* qt = q + t * s.ld + h * s.hs;
       const float* kt = k + t * s.ld + h * s.hs;
       const float* vt = v + t * s.ld + h * s.hs;
-      float* ot = o + (t * H + h) * D;
+      float* ot = o + t * s.out_stride() + h * D;
       std::fill(ot, ot + D, 0.0f);
       // One pass over kv: update row a, then accumulate q_t[a]·row a into o_t.
       for (int64_t a = 0; a < D; ++a) {
@@ -80,7 +80,7 @@ void LightningAttentionBlocked(const LightningShape& s, const double* slopes, co
                                int64_t block, float* scratch) {
   const int64_t T = s.T, H = s.H, D = s.D;
   const int64_t B = block > 0 ? block : LightningBlockSize(T);
-  const int64_t ldo = H * D;
+  const int64_t ldo = s.out_stride();
   float* pw = scratch;              // (B + 1): λ^n
   float* sc = pw + (B + 1);         // (B, B)
   float* scaled = sc + B * B;       // (B, D)

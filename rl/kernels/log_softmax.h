@@ -8,6 +8,8 @@
 namespace rl::kernels {
 
 // out[v] = log softmax(z / temperature)[v] for v in [0, V). temperature > 0. out may alias z.
+// Computed as (z − max z)/T − log Σ exp((z − max z)/T): fp32 exponents, vectorised exp,
+// the sum in double; absolute error ~1e-6 for logits of magnitude ~30.
 void LogSoftmaxTemperature(const float* z, int64_t V, float temperature, float* out);  // (V)
 
 // log softmax(z / temperature)[token] only (one pass for the max, one for the sum).

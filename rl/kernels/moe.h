@@ -24,8 +24,10 @@ struct MoeWeights {
 int64_t MoeScratch(int64_t n, int64_t k, int64_t C, int64_t I);
 
 // h: (n, C); idx, weights from MoeRoute; y: (n, C) overwritten. scratch: MoeScratch floats;
-// rows: (n·k) ints of scratch.
+// rows: (n·k) ints of scratch. team (optional) parallelises each expert's GEMMs.
+class ParallelTeam;
 void MoeExperts(const MoeWeights& w, const float* h, int64_t n, int64_t k, const int32_t* idx,
-                const float* weights, float* y, float* scratch, int32_t* rows);
+                const float* weights, float* y, float* scratch, int32_t* rows,
+                ParallelTeam* team = nullptr);
 
 }  // namespace rl::kernels

@@ -46,7 +46,8 @@ int64_t MoeScratch(int64_t n, int64_t k, int64_t C, int64_t I) {
 }
 
 void MoeExperts(const MoeWeights& w, const float* h, int64_t n, int64_t k, const int32_t* idx,
-                const float* weights, float* y, float* scratch, int32_t* rows) {
+                const float* weights, float* y, float* scratch, int32_t* rows,
+                ParallelTeam* team) {
   const int64_t C = w.C, I = w.I;
   const int64_t r_max = n * k;
   float* xg = scratch;          // (r, C) gathered token rows of one expert
@@ -65,10 +66,10 @@ void MoeExperts(const MoeWeights& w, const float* h, int64_t n, int64_t k, const
     for (int64_t r = 0; r < cnt; ++r) {
       std::memcpy(xg + r * C, h + (rows[r] / k) * C, sizeof(float) * static_cast<size_t>(C));
     }
-    Linear(xg, w.w1[e], cnt, C, I, a);
-    Linear(xg, w.w3[e], cnt, C, I, b);
+    Linear(xg, w.w1[e], cnt, C, I, a, false, team);
+    Linear(xg, w.w3[e], cnt, C, I, b, false, team);
     SiluMulInPlace(a, b, cnt * I);
-    Linear(a, w.w2[e], cnt, I, C, out);
+    Linear(a, w.w2[e], cnt, I, C, out, false, team);
     for (int64_t r = 0; r < cnt; ++r) {
       vec::Axpy(weights[rows[r]], out + r * C, y + (rows[r] / k) * C, C);
     }

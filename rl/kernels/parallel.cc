@@ -3,9 +3,21 @@
 #include "rl/core/thread_pool.h"
 
 namespace rl::kernels {
+namespace {
+thread_local const ParallelTeam* t_team = nullptr;
+thread_local int t_thread_index = 0;
+}  // namespace
+
+int ParallelTeam::ThreadIndex() const { return t_team == this ? t_thread_index : 0; }
 
 ParallelTeam::ParallelTeam(int num_threads) {
-  for (int i = 1; i < num_threads; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 1; i < num_threads; ++i) {
+    threads_.emplace_back([this, i] {
+      t_team = this;
+      t_thread_index = i;
+      WorkerLoop();
+    });
+  }
 }
 
 ParallelTeam::~ParallelTeam() {

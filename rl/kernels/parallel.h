@@ -24,6 +24,11 @@ class ParallelTeam {
 
   int size() const { return static_cast<int>(threads_.size()) + 1; }
 
+  // Inside fn: 1..size()−1 on this team's threads, 0 on any other thread (the one that
+  // called Run; Runs are serialised, so it is unique). Lets fn pick a per-thread slice of a
+  // scratch buffer.
+  int ThreadIndex() const;
+
   template <typename F>
   void Run(int64_t n, F&& fn) {
     auto call = [](void* ctx, int64_t i) { (*static_cast<std::remove_reference_t<F>*>(ctx))(i); };

@@ -20,8 +20,9 @@ struct SoftmaxAttentionShape {
   int64_t ldk = 0;  // row stride of k and v (KVH·D when contiguous)
 };
 
-// Readable reference: one query row at a time. q: (n, H, D); k, v: (p0+n, KVH, D);
-// o: (n, H, D), overwritten. scratch: (p0 + n) floats.
+// Readable reference and the decode path: one query row at a time, the H/KVH query heads of
+// a kv head together (each cached row read once per group). q: (n, H, D); k, v:
+// (p0+n, KVH, D); o: (n, H, D), overwritten. scratch: (H/KVH)·(p0 + n) floats.
 void SoftmaxAttentionNaive(const SoftmaxAttentionShape& s, const float* q, const float* k,
                            const float* v, float* o, float* scratch);
 

@@ -10,17 +10,17 @@
 namespace rl::kernels {
 namespace {
 
-constexpr int64_t kQueryBlock = 64;
+// Queries per sgemm pair: large enough that OpenBLAS call overhead is amortised.
+constexpr int64_t kQueryBlock = 256;
 
 // p[0..len) ← softmax(p) in place.
 void SoftmaxRow(float* p, int64_t len) {
   float mx = p[0];
   for (int64_t j = 1; j < len; ++j) mx = std::max(mx, p[j]);
+  for (int64_t j = 0; j < len; ++j) p[j] -= mx;
+  vec::ExpInPlace(p, len);
   float sum = 0.0f;
-  for (int64_t j = 0; j < len; ++j) {
-    p[j] = std::exp(p[j] - mx);
-    sum += p[j];
-  }
+  for (int64_t j = 0; j < len; ++j) sum += p[j];
   vec::Scale(1.0f / sum, p, len);
 }
 
@@ -32,14 +32,21 @@ void SoftmaxAttentionNaive(const SoftmaxAttentionShape& s, const float* q, const
   const float scale = 1.0f / std::sqrt(static_cast<float>(D));
   for (int64_t r = 0; r < s.n; ++r) {
     const int64_t len = s.p0 + r + 1;
-    for (int64_t h = 0; h < s.H; ++h) {
-      const int64_t g = h / group;
-      const float* qh = q + r * s.ldq + h * D;
-      for (int64_t j = 0; j < len; ++j) scratch[j] = scale * vec::Dot(qh, k + j * s.ldk + g * D, D);
-      SoftmaxRow(scratch, len);
-      float* oh = o + r * s.ldq + h * D;
-      std::fill(oh, oh + D, 0.0f);
-      for (int64_t j = 0; j < len; ++j) vec::Axpy(scratch[j], v + j * s.ldk + g * D, oh, D);
+    // The query heads of one kv head share a pass over its keys and values: each cached row
+    // is read once per group, not once per head (decode is bound by reading the cache).
+    for (int64_t g = 0; g < s.KVH; ++g) {
+      const float* qg = q + r * s.ldq + g * group * D;  // (group, D)
+      for (int64_t j = 0; j < len; ++j) {
+        const float* kj = k + j * s.ldk + g * D;
+        for (int64_t u = 0; u < group; ++u) scratch[u * len + j] = scale * vec::Dot(qg + u * D, kj, D);
+      }
+      for (int64_t u = 0; u < group; ++u) SoftmaxRow(scratch + u * len, len);
+      float* og = o + r * s.ldq + g * group * D;
+      std::fill(og, og + group * D, 0.0f);
+      for (int64_t j = 0; j < len; ++j) {
+        const float* vj = v + j * s.ldk + g * D;
+        for (int64_t u = 0; u < group; ++u) vec::Axpy(scratch[u * len + j], vj, og + u * D, D);
+      }
     }
   }
 }

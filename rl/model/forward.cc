@@ -67,7 +67,8 @@ Status ValidateStates(const PackedTokens& b, std::span<DecodeState* const> state
 
 void LmHead(const Model& model, const float* hidden, int64_t rows, float* logits) {
   const ModelConfig& c = model.config();
-  kernels::Linear(hidden, model.lm_head(), rows, c.hidden_size, c.vocab_size, logits);
+  kernels::Linear(hidden, model.lm_head(), rows, c.hidden_size, c.vocab_size, logits, false,
+                  model.pool());
 }
 
 Status ForwardPacked(const Model& model, const PackedTokens& batch, ForwardActivations* acts) {

@@ -11,7 +11,7 @@
 //      cache for softmax layers, allocated up front for max_tokens positions). Prefill()
 //      feeds a prompt (or any chunk) into a state, continuing from where it stands.
 //   3. DecodeStep(): advances many sequences, each at its own position, by one token; the
-//      projections/MoE/LM head run as GEMMs batched across the sequences. A DecodeWorkspace
+//      projections/MoE/LM head run as GEMMs batched across the sequences. A Workspace
 //      sized for max_batch is reused, so the decode loop never allocates.
 //
 // Construction:
@@ -20,7 +20,7 @@
 //   RL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::Create(config, std::move(params)));
 //
 // Threads and ownership: a Model is immutable during forwards and may be shared by threads;
-// each thread needs its own DecodeState/DecodeWorkspace objects. Parameter VALUES may be
+// each thread needs its own DecodeState/Workspace objects. Parameter VALUES may be
 // changed in place between forwards (learner updates, weight publishing) through
 // mutable_params(); shapes and the tensors' storage must not be reallocated (the model caches
 // pointers). Every entry point sets flush-to-zero/denormals-are-zero in the calling thread.
@@ -49,8 +49,9 @@ struct LayerWeights;  // pointers into the ParamMap, per layer (forward_internal
 class Model {
  public:
   // Validates config and params (names and shapes, CheckParams) and takes the parameters.
-  // num_threads: compute threads for per-sequence/per-head attention work, the caller
-  // included (0 = hardware concurrency). GEMMs use OpenBLAS's own threads.
+  // num_threads: the model's compute team, the caller included (0 = hardware
+  // concurrency): large GEMMs split by columns and attention heads/sequences run on it.
+  // Switches OpenBLAS to single-threaded calls, process-wide (kernels/matmul.h).
   static StatusOr<std::unique_ptr<Model>> Create(ModelConfig config, ParamMap params,
                                                  int num_threads = 0);
   ~Model();
@@ -138,7 +139,7 @@ class DecodeState {
   float* k_cache(int64_t softmax_index);          // (capacity, KVH, D)
   float* v_cache(int64_t softmax_index);          // (capacity, KVH, D)
   void Advance(int64_t n) { position_ += n; }     // used by the forward
-  float* attention_scratch() { return scores_.data(); }  // (capacity) decode scores
+  float* attention_scratch() { return scores_.data(); }  // (H, capacity) decode scores
 
  private:
   int64_t H_ = 0, D_ = 0, KVH_ = 0;
@@ -146,7 +147,7 @@ class DecodeState {
   int64_t num_lightning_ = 0, num_softmax_ = 0;
   std::vector<float> lightning_;  // (L_lin, H, D, D)
   std::vector<float> k_, v_;      // (L_soft, capacity, KVH, D)
-  std::vector<float> scores_;     // (capacity) attention scores of one decode query
+  std::vector<float> scores_;     // (H, capacity) scores of one decode query
 };
 
 // Scratch buffers of a forward over up to max_tokens tokens at once (a decode step over B

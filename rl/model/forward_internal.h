@@ -49,8 +49,8 @@ struct Workspace::Buffers {
   std::vector<int64_t> positions;  // (T)
   std::vector<int64_t> offsets;    // (T + 1) packed offsets of a decode step
   std::vector<float> fresh_state;  // (H, D, D) lightning state of a sequence without a cache
-  std::vector<float> lightning_scratch;  // LightningBlockedScratch(256, D)
-  std::vector<float> attn_scratch;       // prefill softmax scores; grows on demand
+  std::vector<float> lightning_scratch;  // prefill, per team thread; grows on demand
+  std::vector<float> attn_scratch;       // prefill softmax scores per team thread; grows
   void Reserve(const ModelConfig& c, int64_t T);
 };
 
@@ -60,5 +60,16 @@ struct Workspace::Buffers {
 // RMSNorm_final(x_L), (T, C). Inputs are validated by the caller.
 void RunStack(const Model& model, const PackedTokens& batch, std::span<DecodeState* const> states,
               Workspace::Buffers& ws, ForwardActivations* acts);
+
+// One decoder layer in place on ws.x (T, C) (the learner's recomputation from a saved layer
+// input: copy acts.layer_inputs[l] into ws.x, SetPositions, then LayerForward). decode: every
+// sequence has one token and states are given (attention runs the recurrence / cached
+// decode path). Leaves ws.h = RMSNorm_post(x1) and ws.y = MoE(ws.h) of this layer.
+void LayerForward(const Model& model, int64_t l, const PackedTokens& batch,
+                  std::span<DecodeState* const> states, Workspace::Buffers& ws, bool decode);
+
+// ws.positions[t] = position of token t in its sequence (continuing from its state, if any).
+void SetPositions(const PackedTokens& batch, std::span<DecodeState* const> states,
+                  Workspace::Buffers& ws);
 
 }  // namespace rl::model

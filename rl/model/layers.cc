@@ -28,6 +28,19 @@ bool IsDecode(const PackedTokens& b) {
   return true;
 }
 
+// Below this many floats of attention work a decode step stays on the calling thread: a
+// thread hand-off costs more than the work (and much more on a loaded machine).
+constexpr int64_t kParallelWork = 1 << 18;
+
+template <typename F>
+void ForEach(const Model& model, int64_t n, int64_t work, F&& fn) {
+  if (work < kParallelWork || model.pool()->size() == 1) {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+  } else {
+    model.pool()->Run(n, fn);
+  }
+}
+
 // Lightning attention sub-block: reads ws.h (T, C), writes ws.y (T, C).
 void LightningBlock(const Model& model, int64_t l, const PackedTokens& b,
                     std::span<DecodeState* const> states, Workspace::Buffers& ws, bool decode) {
@@ -36,14 +49,14 @@ void LightningBlock(const Model& model, int64_t l, const PackedTokens& b,
   const int64_t T = static_cast<int64_t>(b.tokens.size()), C = c.hidden_size;
   const int64_t H = c.num_heads, D = c.head_dim, HD = H * D;
   float* qkv = ws.proj.data();  // (T, H, 3, D)
-  Linear(ws.h.data(), w.qkv, T, C, 3 * HD, qkv);
+  Linear(ws.h.data(), w.qkv, T, C, 3 * HD, qkv, false, model.pool());
   kernels::SiluInPlace(qkv, T * 3 * HD);
   const double* slopes = model.slopes(l).data();
   const int64_t li = model.type_index(l);
   const int64_t N = static_cast<int64_t>(b.offsets.size()) - 1;
   if (decode) {
     // One token per sequence: the recurrence, one task per (sequence, head).
-    model.pool()->Run(N * H, [&](int64_t task) {
+    ForEach(model, N * H, N * H * D * D, [&](int64_t task) {
       const int64_t i = task / H, h = task % H;
       const float* q = qkv + i * 3 * HD + h * 3 * D;
       kernels::LightningShape s{1, 1, D, 3 * HD, 3 * D};
@@ -52,6 +65,10 @@ void LightningBlock(const Model& model, int64_t l, const PackedTokens& b,
                                            ws.o.data() + i * HD + h * D);
     });
   } else {
+    // Per sequence, its heads in parallel (each head: its own state slice and scratch).
+    const int64_t per_thread = kernels::LightningBlockedScratch(256, D);
+    const auto need = static_cast<size_t>(per_thread * model.pool()->size());
+    if (ws.lightning_scratch.size() < need) ws.lightning_scratch.resize(need);
     for (int64_t i = 0; i < N; ++i) {
       const int64_t t0 = b.offsets[i], n = b.offsets[i + 1] - t0;
       if (n == 0) continue;
@@ -62,16 +79,20 @@ void LightningBlock(const Model& model, int64_t l, const PackedTokens& b,
         state = states[i]->lightning_kv(li);
       }
       const float* q = qkv + t0 * 3 * HD;
-      kernels::LightningShape s{n, H, D, 3 * HD, 3 * D};
-      kernels::LightningAttentionBlocked(s, slopes, q, q + D, q + 2 * D, state,
-                                         ws.o.data() + t0 * HD, 0, ws.lightning_scratch.data());
+      ForEach(model, H, n * H * D * D, [&](int64_t h) {
+        kernels::LightningShape s{n, 1, D, 3 * HD, 3 * D, HD};
+        const float* qh = q + h * 3 * D;
+        float* scratch = ws.lightning_scratch.data() + model.pool()->ThreadIndex() * per_thread;
+        kernels::LightningAttentionBlocked(s, slopes + h, qh, qh + D, qh + 2 * D, state + h * D * D,
+                                           ws.o.data() + t0 * HD + h * D, 0, scratch);
+      });
     }
   }
   kernels::RmsNorm(ws.o.data(), w.norm, T, HD, static_cast<float>(c.lightning_norm_eps),
                    ws.o.data());
-  Linear(ws.h.data(), w.gate, T, C, HD, ws.gate.data());
+  Linear(ws.h.data(), w.gate, T, C, HD, ws.gate.data(), false, model.pool());
   kernels::SigmoidGateInPlace(ws.o.data(), ws.gate.data(), T * HD);
-  Linear(ws.o.data(), w.out, T, HD, C, ws.y.data());
+  Linear(ws.o.data(), w.out, T, HD, C, ws.y.data(), false, model.pool());
 }
 
 // Softmax attention sub-block: reads ws.h (T, C), writes ws.y (T, C).
@@ -85,13 +106,39 @@ void SoftmaxBlock(const Model& model, int64_t l, const PackedTokens& b,
   float* q = ws.proj.data();  // (T, H, D)
   float* k = q + T * HD;      // (T, KVH, D)
   float* v = k + T * KD;      // (T, KVH, D)
-  Linear(ws.h.data(), w.wq, T, C, HD, q);
-  Linear(ws.h.data(), w.wk, T, C, KD, k);
-  Linear(ws.h.data(), w.wv, T, C, KD, v);
+  Linear(ws.h.data(), w.wq, T, C, HD, q, false, model.pool());
+  Linear(ws.h.data(), w.wk, T, C, KD, k, false, model.pool());
+  Linear(ws.h.data(), w.wv, T, C, KD, v, false, model.pool());
   kernels::ApplyRope(q, T, H, D, HD, ws.positions.data(), c.rotary_dim, c.rope_theta);
   kernels::ApplyRope(k, T, KVH, D, KD, ws.positions.data(), c.rotary_dim, c.rope_theta);
   const int64_t si = model.type_index(l);
   const int64_t N = static_cast<int64_t>(b.offsets.size()) - 1;
+  // The new keys/values join the caches first (decode tasks below read them in parallel).
+  if (!states.empty()) {
+    for (int64_t i = 0; i < N; ++i) {
+      const int64_t t0 = b.offsets[i], n = b.offsets[i + 1] - t0;
+      DecodeState* st = states[i];
+      const int64_t p0 = st->position();
+      std::memcpy(st->k_cache(si) + p0 * KD, k + t0 * KD, sizeof(float) * static_cast<size_t>(n * KD));
+      std::memcpy(st->v_cache(si) + p0 * KD, v + t0 * KD, sizeof(float) * static_cast<size_t>(n * KD));
+    }
+  }
+  if (decode) {
+    // One task per (sequence, kv head): its query heads share one pass over that head's cache.
+    const int64_t group = H / KVH;
+    int64_t keys = 0;
+    for (int64_t i = 0; i < N; ++i) keys += states[i]->position() + 1;
+    ForEach(model, N * KVH, keys * H * D, [&](int64_t task) {
+      const int64_t i = task / KVH, g = task % KVH;
+      DecodeState* st = states[i];
+      const kernels::SoftmaxAttentionShape s{1, st->position(), group, 1, D, HD, KD};
+      kernels::SoftmaxAttentionNaive(s, q + i * HD + g * group * D, st->k_cache(si) + g * D,
+                                     st->v_cache(si) + g * D, ws.o.data() + i * HD + g * group * D,
+                                     st->attention_scratch() + g * group * st->capacity());
+    });
+    Linear(ws.o.data(), w.wo, T, HD, C, ws.y.data(), false, model.pool());
+    return;
+  }
   auto run_sequence = [&](int64_t i) {
     const int64_t t0 = b.offsets[i], n = b.offsets[i + 1] - t0;
     if (n == 0) return;
@@ -99,30 +146,25 @@ void SoftmaxBlock(const Model& model, int64_t l, const PackedTokens& b,
     const float* values = v + t0 * KD;
     int64_t p0 = 0;
     if (!states.empty()) {
-      DecodeState* st = states[i];
-      p0 = st->position();
-      std::memcpy(st->k_cache(si) + p0 * KD, keys, sizeof(float) * static_cast<size_t>(n * KD));
-      std::memcpy(st->v_cache(si) + p0 * KD, values, sizeof(float) * static_cast<size_t>(n * KD));
-      keys = st->k_cache(si);
-      values = st->v_cache(si);
+      p0 = states[i]->position();
+      keys = states[i]->k_cache(si);
+      values = states[i]->v_cache(si);
     }
-    kernels::SoftmaxAttentionShape s{n, p0, H, KVH, D, HD, KD};
     float* out = ws.o.data() + t0 * HD;
-    if (decode) {
-      kernels::SoftmaxAttentionNaive(s, q + t0 * HD, keys, values, out,
-                                     states[i]->attention_scratch());
-    } else {
-      const auto need = static_cast<size_t>(kernels::SoftmaxAttentionScratch(s));
-      if (ws.attn_scratch.size() < need) ws.attn_scratch.resize(need);
-      kernels::SoftmaxAttentionBlocked(s, q + t0 * HD, keys, values, out, ws.attn_scratch.data());
-    }
+    // Prefill: heads in parallel, one scratch slice per team thread.
+    const kernels::SoftmaxAttentionShape s1{n, p0, 1, 1, D, HD, KD};
+    const int64_t per_thread = kernels::SoftmaxAttentionScratch(s1);
+    const auto need = static_cast<size_t>(per_thread * model.pool()->size());
+    if (ws.attn_scratch.size() < need) ws.attn_scratch.resize(need);
+    ForEach(model, H, n * (p0 + n) * H * D, [&](int64_t h) {
+      const int64_t g = h / (H / KVH);
+      float* scratch = ws.attn_scratch.data() + model.pool()->ThreadIndex() * per_thread;
+      kernels::SoftmaxAttentionBlocked(s1, q + t0 * HD + h * D, keys + g * D, values + g * D,
+                                       out + h * D, scratch);
+    });
   };
-  if (decode) {
-    model.pool()->Run(N, [&](int64_t i) { run_sequence(i); });
-  } else {
-    for (int64_t i = 0; i < N; ++i) run_sequence(i);
-  }
-  Linear(ws.o.data(), w.wo, T, HD, C, ws.y.data());
+  for (int64_t i = 0; i < N; ++i) run_sequence(i);
+  Linear(ws.o.data(), w.wo, T, HD, C, ws.y.data(), false, model.pool());
 }
 
 // MoE sub-block: reads ws.h (T, C), writes ws.y (T, C).
@@ -130,11 +172,11 @@ void MoeBlock(const Model& model, int64_t l, int64_t T, Workspace::Buffers& ws) 
   const ModelConfig& c = model.config();
   const LayerWeights& w = model.layer(l);
   const int64_t C = c.hidden_size, E = c.num_experts, k = c.experts_per_token;
-  Linear(ws.h.data(), w.router, T, C, E, ws.router.data());
+  Linear(ws.h.data(), w.router, T, C, E, ws.router.data(), false, model.pool());
   kernels::MoeRoute(ws.router.data(), T, E, k, ws.moe_idx.data(), ws.moe_w.data());
   kernels::MoeWeights mw{C, c.intermediate_size, E, w.w1.data(), w.w3.data(), w.w2.data()};
   kernels::MoeExperts(mw, ws.h.data(), T, k, ws.moe_idx.data(), ws.moe_w.data(), ws.y.data(),
-                      ws.moe_scratch.data(), ws.moe_rows.data());
+                      ws.moe_scratch.data(), ws.moe_rows.data(), model.pool());
 }
 
 // x ← α·(postnorm ? h : x) + β·y over n values.
@@ -146,17 +188,42 @@ void Residual(bool postnorm, float alpha, float beta, const float* h, const floa
 
 }  // namespace
 
-void RunStack(const Model& model, const PackedTokens& b, std::span<DecodeState* const> states,
-              Workspace::Buffers& ws, ForwardActivations* acts) {
+void LayerForward(const Model& model, int64_t l, const PackedTokens& b,
+                  std::span<DecodeState* const> states, Workspace::Buffers& ws, bool decode) {
   const ModelConfig& c = model.config();
-  const int64_t T = static_cast<int64_t>(b.tokens.size()), C = c.hidden_size;
-  const int64_t N = static_cast<int64_t>(b.offsets.size()) - 1;
-  const bool decode = !states.empty() && IsDecode(b);
+  const LayerWeights& w = model.layer(l);
+  const int64_t n = static_cast<int64_t>(b.tokens.size()) * c.hidden_size;
   const float eps = static_cast<float>(c.rms_norm_eps);
+  kernels::RmsNorm(ws.x.data(), w.input_norm, static_cast<int64_t>(b.tokens.size()),
+                   c.hidden_size, eps, ws.h.data());
+  if (w.type == LayerType::kLightning) {
+    LightningBlock(model, l, b, states, ws, decode);
+  } else {
+    SoftmaxBlock(model, l, b, states, ws, decode);
+  }
+  Residual(c.postnorm, w.attn_alpha, w.attn_beta, ws.h.data(), ws.y.data(), ws.x.data(), n);
+  kernels::RmsNorm(ws.x.data(), w.post_norm, static_cast<int64_t>(b.tokens.size()),
+                   c.hidden_size, eps, ws.h.data());
+  MoeBlock(model, l, static_cast<int64_t>(b.tokens.size()), ws);
+  Residual(c.postnorm, static_cast<float>(c.mlp_alpha), static_cast<float>(c.mlp_beta),
+           ws.h.data(), ws.y.data(), ws.x.data(), n);
+}
+
+void SetPositions(const PackedTokens& b, std::span<DecodeState* const> states,
+                  Workspace::Buffers& ws) {
+  const int64_t N = static_cast<int64_t>(b.offsets.size()) - 1;
   for (int64_t i = 0; i < N; ++i) {
     const int64_t p0 = states.empty() ? 0 : states[i]->position();
     for (int64_t t = b.offsets[i]; t < b.offsets[i + 1]; ++t) ws.positions[t] = p0 + t - b.offsets[i];
   }
+}
+
+void RunStack(const Model& model, const PackedTokens& b, std::span<DecodeState* const> states,
+              Workspace::Buffers& ws, ForwardActivations* acts) {
+  const ModelConfig& c = model.config();
+  const int64_t T = static_cast<int64_t>(b.tokens.size()), C = c.hidden_size;
+  const bool decode = !states.empty() && IsDecode(b);
+  SetPositions(b, states, ws);
   for (int64_t t = 0; t < T; ++t) {
     std::memcpy(ws.x.data() + t * C, model.embedding() + static_cast<int64_t>(b.tokens[t]) * C,
                 sizeof(float) * static_cast<size_t>(C));
@@ -166,24 +233,14 @@ void RunStack(const Model& model, const PackedTokens& b, std::span<DecodeState* 
     acts->layer_inputs.resize(static_cast<size_t>((c.num_layers + 1) * T * C));
   }
   for (int64_t l = 0; l < c.num_layers; ++l) {
-    const LayerWeights& w = model.layer(l);
     if (acts != nullptr) std::copy_n(ws.x.data(), T * C, acts->layer_inputs.data() + l * T * C);
-    kernels::RmsNorm(ws.x.data(), w.input_norm, T, C, eps, ws.h.data());
-    if (w.type == LayerType::kLightning) {
-      LightningBlock(model, l, b, states, ws, decode);
-    } else {
-      SoftmaxBlock(model, l, b, states, ws, decode);
-    }
-    Residual(c.postnorm, w.attn_alpha, w.attn_beta, ws.h.data(), ws.y.data(), ws.x.data(), T * C);
-    kernels::RmsNorm(ws.x.data(), w.post_norm, T, C, eps, ws.h.data());
-    MoeBlock(model, l, T, ws);
-    Residual(c.postnorm, static_cast<float>(c.mlp_alpha), static_cast<float>(c.mlp_beta),
-             ws.h.data(), ws.y.data(), ws.x.data(), T * C);
+    LayerForward(model, l, b, states, ws, decode);
   }
   if (acts != nullptr) {
     std::copy_n(ws.x.data(), T * C, acts->layer_inputs.data() + c.num_layers * T * C);
   }
-  kernels::RmsNorm(ws.x.data(), model.final_norm(), T, C, eps, ws.h.data());
+  kernels::RmsNorm(ws.x.data(), model.final_norm(), T, C, static_cast<float>(c.rms_norm_eps),
+                   ws.h.data());
   if (acts != nullptr) acts->final_hidden.assign(ws.h.begin(), ws.h.begin() + T * C);
   for (int64_t i = 0; i < static_cast<int64_t>(states.size()); ++i) {
     states[i]->Advance(b.offsets[i + 1] - b.offsets[i]);

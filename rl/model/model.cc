@@ -7,6 +7,7 @@
 #include "rl/kernels/parallel.h"
 #include "rl/kernels/decay.h"
 #include "rl/kernels/lightning_attention.h"
+#include "rl/kernels/matmul.h"
 #include "rl/kernels/moe.h"
 #include "rl/model/forward_internal.h"
 
@@ -42,7 +43,8 @@ StatusOr<std::unique_ptr<Model>> Model::Create(ModelConfig config, ParamMap para
       w->attn_alpha = static_cast<float>(c.lightning_alpha);
       w->attn_beta = static_cast<float>(c.lightning_beta);
       for (int64_t h = 0; h < c.num_heads; ++h) {
-        slopes.push_back(kernels::LightningSlope(h, c.num_heads, l, c.num_layers));
+        slopes.push_back(kernels::LightningSlope(h, c.num_heads, l, c.num_layers,
+                                                 c.dialect == "transformers"));
       }
       m->type_index_.push_back(n_lightning++);
     } else {
@@ -66,6 +68,13 @@ StatusOr<std::unique_ptr<Model>> Model::Create(ModelConfig config, ParamMap para
   }
   if (num_threads <= 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
   m->pool_ = std::make_unique<kernels::ParallelTeam>(num_threads);
+  kernels::SetBlasSingleThreaded();
+  static const bool warned = [] {
+    const std::string w = kernels::BlasCoreWarning();
+    if (!w.empty()) RL_LOG(Warning) << w;
+    return true;
+  }();
+  (void)warned;
   return m;
 }
 
@@ -76,7 +85,7 @@ DecodeState::DecodeState(const ModelConfig& c, int64_t max_tokens)
   const size_t cache = static_cast<size_t>(num_softmax_ * capacity_ * KVH_ * D_);
   k_.assign(cache, 0.0f);
   v_.assign(cache, 0.0f);
-  scores_.assign(static_cast<size_t>(std::max<int64_t>(capacity_, 1)), 0.0f);
+  scores_.assign(static_cast<size_t>(std::max<int64_t>(capacity_, 1) * H_), 0.0f);
 }
 
 void DecodeState::Reset() {
@@ -125,7 +134,6 @@ void Workspace::Buffers::Reserve(const ModelConfig& c, int64_t T) {
   positions.resize(sz(T));
   offsets.resize(sz(T + 1));
   fresh_state.resize(sz(H * D * D));
-  lightning_scratch.resize(sz(kernels::LightningBlockedScratch(256, D)));
 }
 
 Workspace::Workspace(const ModelConfig& config, int64_t max_tokens)

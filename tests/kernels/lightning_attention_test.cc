@@ -109,6 +109,10 @@ TEST(LightningAttention, SlopeFormula) {
   EXPECT_DOUBLE_EQ(LightningSlope(0, 8, 0, 80), 0.5 * (1.0 + 1e-5));
   EXPECT_DOUBLE_EQ(LightningSlope(7, 8, 79, 80), std::pow(2.0, -8.0) * 1e-5);
   EXPECT_DOUBLE_EQ(LightningSlope(3, 8, 5, 1), 1.0 / 16.0 * (1.0 + 1e-5));
+  // The transformers port: factor 1 − l/(L−1+1e-5) + 1e-5.
+  EXPECT_DOUBLE_EQ(LightningSlope(7, 8, 79, 80, true),
+                   std::pow(2.0, -8.0) * (1.0 - 79.0 / (79.0 + 1e-5) + 1e-5));
+  EXPECT_DOUBLE_EQ(LightningSlope(2, 8, 0, 1, true), LightningSlope(2, 8, 0, 1));
   // Powers come from s·n in double, not from repeated fp32 products.
   const double s = LightningSlope(7, 8, 79, 80);
   EXPECT_NEAR(DecayPower(s, 100000), std::exp(-s * 100000.0), 1e-7);

@@ -59,20 +59,27 @@ TEST(Activations, MatchDouble) {
 }
 
 TEST(Linear, MatchesDoubleIncludingStridesAndAccumulate) {
-  const int64_t n = 13, in = 70, out = 45, ldx = 80, ldy = 50;
-  auto x = RandomNormal(n * ldx, 5), W = RandomNormal(out * in, 6), y0 = RandomNormal(n * ldy, 7);
-  std::vector<double> ref(static_cast<size_t>(n * ldy));
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t o = 0; o < ldy; ++o) {
-      if (o >= out) { ref[i * ldy + o] = y0[i * ldy + o]; continue; }
-      double acc = y0[i * ldy + o];
-      for (int64_t c = 0; c < in; ++c) acc += double(x[i * ldx + c]) * W[o * in + c];
-      ref[i * ldy + o] = acc;
+  for (int64_t n : {1, 13}) {  // one row goes through sgemv
+    const int64_t in = 70, out = 45, ldx = 80, ldy = 50;
+    auto x = RandomNormal(n * ldx, 5), W = RandomNormal(out * in, 6), y0 = RandomNormal(n * ldy, 7);
+    for (bool accumulate : {false, true}) {
+      std::vector<double> ref(static_cast<size_t>(n * ldy));
+      for (int64_t i = 0; i < n; ++i) {
+        for (int64_t o = 0; o < ldy; ++o) {
+          if (o >= out) {
+            ref[i * ldy + o] = y0[i * ldy + o];
+            continue;
+          }
+          double acc = accumulate ? y0[i * ldy + o] : 0.0;
+          for (int64_t c = 0; c < in; ++c) acc += double(x[i * ldx + c]) * W[o * in + c];
+          ref[i * ldy + o] = acc;
+        }
+      }
+      auto y = y0;
+      Linear(x.data(), ldx, W.data(), n, in, out, y.data(), ldy, accumulate);
+      EXPECT_LE(RelErr(y, ref), 1e-6) << "n=" << n << " accumulate=" << accumulate;
     }
   }
-  auto y = y0;
-  Linear(x.data(), ldx, W.data(), n, in, out, y.data(), ldy, /*accumulate=*/true);
-  EXPECT_LE(RelErr(y, ref), 1e-6);
 }
 
 TEST(Moe, RoutingAndExpertsMatchDouble) {
@@ -161,6 +168,30 @@ TEST(ParallelTeam, RunsEveryIndexExactlyOnceAcrossManyLoops) {
     int expected = 0;
     for (int loop = 0; loop < 50; ++loop) expected += i < 1 + loop * 19;
     ASSERT_EQ(hits[i].load(), expected) << i;
+  }
+}
+
+}  // namespace
+}  // namespace rl::kernels
+
+#include "rl/kernels/vec.h"
+
+namespace rl::kernels {
+namespace {
+
+TEST(VecExp, MatchesStdExpAcrossTheRange) {
+  std::vector<float> x;
+  for (float v = -100.0f; v <= 88.5f; v += 0.0173f) x.push_back(v);
+  x.push_back(0.0f);
+  auto y = x;
+  vec::ExpInPlace(y.data(), static_cast<int64_t>(y.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double ref = std::exp(static_cast<double>(x[i]));
+    if (x[i] < -87.0f) {
+      EXPECT_LE(y[i], 1e-37f) << x[i];  // zero or a tiny normal, never a garbage value
+    } else {
+      ASSERT_NEAR(y[i] / ref, 1.0, 5e-7) << "x=" << x[i];
+    }
   }
 }
 

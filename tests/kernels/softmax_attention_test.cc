@@ -60,7 +60,7 @@ std::vector<double> Reference(const std::vector<float>& q, const std::vector<flo
 }
 
 TEST(SoftmaxAttention, NaiveBlockedAndCachedDecodeMatchDouble) {
-  for (int64_t T : {1, 5, 64, 65, 150}) {
+  for (int64_t T : {1, 5, 64, 65, 150, 300}) {  // 300 crosses a 256-query block
     auto q = RandomNormal(T * kH * kD, 10 + T), k = RandomNormal(T * kKVH * kD, 20 + T);
     auto v = RandomNormal(T * kKVH * kD, 30 + T);
     const auto ref = Reference(q, k, v, T);
@@ -70,7 +70,8 @@ TEST(SoftmaxAttention, NaiveBlockedAndCachedDecodeMatchDouble) {
     ApplyRope(qr.data(), T, kH, kD, kH * kD, pos.data(), kRot, kTheta);
     ApplyRope(kr.data(), T, kKVH, kD, kKVH * kD, pos.data(), kRot, kTheta);
     SoftmaxAttentionShape s{T, 0, kH, kKVH, kD, kH * kD, kKVH * kD};
-    std::vector<float> o(q.size()), scratch(static_cast<size_t>(SoftmaxAttentionScratch(s)) + T);
+    std::vector<float> o(q.size()),
+        scratch(static_cast<size_t>(SoftmaxAttentionScratch(s)) + (kH / kKVH) * T);
     SoftmaxAttentionNaive(s, qr.data(), kr.data(), v.data(), o.data(), scratch.data());
     EXPECT_LE(RelErr(o, ref), 1e-5) << "naive T=" << T;
     std::fill(o.begin(), o.end(), 0.0f);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rl/kernels/log_softmax.h"
+#include "rl/model/forward_internal.h"
 #include "tests/kernels/test_util.h"
 #include "tests/model/reference_model.h"
 
@@ -86,6 +87,16 @@ TEST(Forward, MatchesDoubleReference) {
     const auto ref = testing::ReferenceModel(c, m->params()).Logits(tokens);
     EXPECT_LE(RelErr(LogitsAlone(*m, tokens), ref), 1e-4) << "postnorm=" << postnorm;
   }
+}
+
+TEST(Forward, TransformersDialectUsesItsSlopeFactor) {
+  ModelConfig c = TinyConfig();
+  c.dialect = "transformers";
+  auto m = MakeModel(c);
+  EXPECT_DOUBLE_EQ(m->slopes(3)[0], std::pow(2.0, -2.0) * (1.0 - 3.0 / (3.0 + 1e-5) + 1e-5));
+  const auto tokens = RandomTokens(40, c.vocab_size, 4);
+  const auto ref = testing::ReferenceModel(c, m->params()).Logits(tokens);
+  EXPECT_LE(RelErr(LogitsAlone(*m, tokens), ref), 1e-4);
 }
 
 TEST(Forward, PackedPrefillEqualsEachSequenceAlone) {
@@ -201,6 +212,68 @@ TEST(Forward, BatchedDecodeOfDifferentLengthsEqualsEachAlone) {
       EXPECT_LE(RelErr(Slice(logits, i * V, (i + 1) * V), Slice(alone[i], t * V, (t + 1) * V)), 1e-4)
           << "seq " << i << " step " << s;
     }
+  }
+}
+
+// Sizes above the thresholds where GEMMs split across the team and attention heads run in
+// parallel: a 3-thread model matches the double reference and a 1-thread model.
+TEST(Forward, ParallelPathsMatchReferenceAndSerial) {
+  ModelConfig c = TinyConfig();
+  c.hidden_size = 128;
+  c.head_dim = 32;
+  c.rotary_dim = 16;
+  c.intermediate_size = 256;
+  ParamMap p = TestParams(c, 11);
+  auto serial = Model::Create(c, p, 1);
+  auto parallel = Model::Create(c, p, 3);
+  ASSERT_TRUE(serial.ok() && parallel.ok());
+  const auto tokens = RandomTokens(300, c.vocab_size, 9);
+  const auto ref = testing::ReferenceModel(c, p).Logits(tokens);
+  const auto a = LogitsAlone(**parallel, tokens), b = LogitsAlone(**serial, tokens);
+  EXPECT_LE(RelErr(a, ref), 1e-4);
+  EXPECT_LE(RelErr(a, b), 1e-5);
+  // Batched decode of 8 sequences of 300 tokens: attention work above the threshold.
+  const int64_t B = 8, V = c.vocab_size;
+  std::vector<DecodeState> states;
+  std::vector<DecodeState*> ptrs;
+  for (int64_t i = 0; i < B; ++i) states.emplace_back(c, 301);
+  for (auto& s : states) ptrs.push_back(&s);
+  std::vector<int32_t> packed;
+  std::vector<int64_t> off = {0};
+  for (int64_t i = 0; i < B; ++i) {
+    packed.insert(packed.end(), tokens.begin(), tokens.begin() + 299);
+    off.push_back(static_cast<int64_t>(packed.size()));
+  }
+  Workspace ws(c, B);
+  ASSERT_TRUE(PrefillBatch(**parallel, {packed, off}, ptrs, &ws, {}).ok());
+  std::vector<int32_t> last(B, tokens[299]);
+  std::vector<float> logits(B * V);
+  ASSERT_TRUE(DecodeStep(**parallel, ptrs, last, &ws, logits).ok());
+  for (int64_t i = 0; i < B; ++i) {
+    EXPECT_LE(RelErr(Slice(logits, i * V, (i + 1) * V), Slice(b, 299 * V, 300 * V)), 1e-4) << i;
+  }
+}
+
+// The learner's recomputation: one layer run from its saved input reproduces the next
+// saved input exactly (same code, same buffers).
+TEST(Forward, LayerForwardRecomputesFromSavedInputs) {
+  const ModelConfig c = TinyConfig();
+  auto m = MakeModel(c);
+  const auto tokens = RandomTokens(50, c.vocab_size, 21);
+  const int64_t off[3] = {0, 20, 50}, T = 50, C = c.hidden_size;
+  ForwardActivations acts;
+  ASSERT_TRUE(ForwardPacked(*m, {tokens, off}, &acts).ok());
+  Workspace ws(c, T);
+  auto& buf = ws.buffers();
+  const PackedTokens batch{tokens, off};
+  SetPositions(batch, {}, buf);
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    std::copy_n(acts.layer_inputs.data() + l * T * C, T * C, buf.x.data());
+    LayerForward(*m, l, batch, {}, buf, false);
+    std::vector<float> got(buf.x.begin(), buf.x.begin() + T * C);
+    std::vector<float> want(acts.layer_inputs.begin() + (l + 1) * T * C,
+                            acts.layer_inputs.begin() + (l + 2) * T * C);
+    EXPECT_EQ(got, want) << "layer " << l;
   }
 }
 

@@ -82,7 +82,9 @@ class ReferenceModel {
       for (auto& v : qkv) v = v * Sig(v);
       std::vector<double> o(H * D, 0.0);
       for (int64_t hh = 0; hh < H; ++hh) {
-        const double factor = L == 1 ? 1 + 1e-5 : 1 - double(l) / (L - 1) + 1e-5;
+        const double factor = c_.dialect == "transformers" ? 1 - double(l) / (L - 1 + 1e-5) + 1e-5
+                              : L == 1                     ? 1 + 1e-5
+                                                           : 1 - double(l) / (L - 1) + 1e-5;
         const double lambda = std::exp(-std::pow(2.0, -8.0 * (hh + 1) / H) * factor);
         const double* q = &qkv[hh * 3 * D];
         const double* k = q + D;
