@@ -73,37 +73,45 @@ StatusOr<Sampled> Sampler::Sample(std::span<const float> logits, const SamplingP
   };
   if (params.temperature == 0) return Sampled{best, logprob(best, 1.0)};
   const double t = params.temperature;
-  const double mx = logits[best] / t;
-  // Candidates sorted by probability (descending, lowest id first on ties).
+  // prob_[i] = exp((z_i − z_best)/T) in float (so prob_[best] = 1 = p_max, unnormalised).
+  const float inv_t = static_cast<float>(1.0 / t);
+  const float zmax = logits[best];
   int64_t m = 0;
   for (int64_t i = 0; i < n; ++i) {
-    prob_[i] = Usable(logits[i]) ? std::exp(logits[i] / t - mx) : 0.0;
+    prob_[i] = Usable(logits[i]) ? std::exp((logits[i] - zmax) * inv_t) : 0.0f;
     if (prob_[i] > 0) order_[m++] = static_cast<int32_t>(i);
   }
-  if (m == 0) order_[m++] = best;  // exp underflow cannot empty the set: best has prob 1
+  prob_[best] = 1.0f;
+  // Most likely first, lowest id first on ties.
   auto by_prob = [&](int32_t a, int32_t b) { return prob_[a] != prob_[b] ? prob_[a] > prob_[b] : a < b; };
-  int64_t keep = m;
+  int64_t keep = m, sorted = 0;  // order_[0, sorted) is sorted and precedes the rest
   if (params.top_k > 0 && params.top_k < keep) {
     std::partial_sort(order_.begin(), order_.begin() + params.top_k, order_.begin() + m, by_prob);
-    keep = params.top_k;
-  } else if (params.top_p < 1.0 || params.min_p > 0) {
-    std::sort(order_.begin(), order_.begin() + m, by_prob);
+    keep = sorted = params.top_k;
   }
   if (params.top_p < 1.0) {
     double mass = 0;
     for (int64_t i = 0; i < keep; ++i) mass += prob_[order_[i]];
+    // Sort only as far as the nucleus reaches: chunks of 256, 1024, 4096, … from the top.
     double cum = 0;
     int64_t j = 0;
     while (j < keep) {
+      if (j == sorted) {
+        const int64_t next = std::min(keep, std::max<int64_t>(256, 4 * sorted));
+        std::partial_sort(order_.begin() + sorted, order_.begin() + next, order_.begin() + keep, by_prob);
+        sorted = next;
+      }
       cum += prob_[order_[j++]];
       if (cum >= params.top_p * mass) break;
     }
     keep = j;
   }
-  if (params.min_p > 0) {
-    const double floor = params.min_p * prob_[order_[0]];  // order_[0] is the most likely
-    int64_t j = 1;
-    while (j < keep && prob_[order_[j]] >= floor) ++j;
+  if (params.min_p > 0) {  // p ≥ min_p · p_max with p_max = 1: a linear filter, order kept
+    const float floor = static_cast<float>(params.min_p);
+    int64_t j = 0;
+    for (int64_t i = 0; i < keep; ++i) {
+      if (prob_[order_[i]] >= floor) order_[j++] = order_[i];
+    }
     keep = j;
   }
   double total = 0;

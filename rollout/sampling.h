@@ -71,7 +71,7 @@ class Sampler {
                            SequenceRng& rng);
 
  private:
-  std::vector<double> prob_;    // (V,) exp(z/T − max), unnormalised
+  std::vector<float> prob_;     // (V,) exp((z − z_max)/T), unnormalised
   std::vector<int32_t> order_;  // (V,) candidate ids
 };
 

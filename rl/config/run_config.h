@@ -307,13 +307,55 @@ struct TaskMixStageSection {
   }
 };
 
+struct DifficultySection {
+  bool enabled = false;
+  int64_t window = 8;
+  double upper = 0.9;
+  bool drop_unsolved = true;
+  std::string mode = "drop";
+  double downweight = 0.1;
+  template <class V>
+  void Visit(V& v) {
+    v.Field("enabled", enabled, Doc("filter prompts by their recent pass rate"));
+    v.Field("window", window, Doc("attempts k the pass rate is computed over").Min(1));
+    v.Field("upper", upper, Doc("filter prompts whose pass rate over k is above this").Range(0, 1));
+    v.Field("drop_unsolved", drop_unsolved, Doc("also filter prompts with pass rate exactly 0 over k"));
+    v.Field("mode", mode, Doc("what filtering does").OneOf({"drop", "downweight"}));
+    v.Field("downweight", downweight, Doc("sampling weight of a filtered prompt in downweight mode").Range(0, 1));
+  }
+};
+
+struct LengthBiasSection {
+  bool enabled = true;
+  int64_t window = 20;
+  double min_length_trend = 0.005;
+  double min_reward_trend = 0.002;
+  double max_heldout_trend = 0.0;
+  std::string action = "log";
+  double shaping_coef = 0.1;
+  template <class V>
+  void Visit(V& v) {
+    v.Field("enabled", enabled, Doc("monitor GenRM rewards for length bias"));
+    v.Field("window", window, Doc("steps of the sliding window").Min(2));
+    v.Field("min_length_trend", min_length_trend, Doc("alert needs mean length to grow faster than this (relative, per step)"));
+    v.Field("min_reward_trend", min_reward_trend, Doc("… and mean GenRM reward faster than this (per step)"));
+    v.Field("max_heldout_trend", max_heldout_trend, Doc("… while held-out accuracy grows no faster than this (per step)"));
+    v.Field("action", action, Doc("on alert: log it, pause the run, or shape rewards by length").OneOf({"log", "pause", "shape"}));
+    v.Field("shaping_coef", shaping_coef, Doc("shape: reward −= coef · z-score of length").Min(0));
+  }
+};
+
 struct CurriculumSection {
   LengthCurriculumSection length;
   std::vector<TaskMixStageSection> task_mix;
+  DifficultySection difficulty;
+  LengthBiasSection length_bias;
   template <class V>
   void Visit(V& v) {
     v.Section("length", length, "staged generation budget (M1 §4)");
     v.List("task_mix", task_mix, "task-mix schedule over steps");
+    v.Section("difficulty", difficulty, "difficulty filtering by per-prompt pass rate");
+    v.Section("length_bias", length_bias, "GenRM length-bias monitor (M1 §3.3)");
   }
 };
 

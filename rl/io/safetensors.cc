@@ -1,6 +1,7 @@
 #include "rl/io/safetensors.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,9 @@ namespace rl::io {
 namespace {
 
 using json = nlohmann::json;
+
+// F32 tensors are copied as bytes: the file is little-endian, so must the host be.
+static_assert(std::endian::native == std::endian::little, "safetensors I/O assumes a little-endian host");
 
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;  // the reference implementation's limit
 constexpr int64_t kMaxNumel = int64_t{1} << 50;

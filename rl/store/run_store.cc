@@ -253,6 +253,38 @@ void RunStore::AddCheckpoint(CheckpointRow r) {
   });
 }
 
+void RunStore::UpsertPromptStats(std::vector<PromptStatsRow> rows) {
+  Enqueue([rows = std::move(rows)](sqlite3* db) -> Status {
+    RL_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(db,
+                                              "INSERT OR REPLACE INTO prompt_stats(run_id, "
+                                              "prompt_id, attempts, passes, recent, last_step) "
+                                              "VALUES(?,?,?,?,?,?)"));
+    for (const auto& r : rows) {
+      s.Bind(1, r.run_id).Bind(2, r.prompt_id).Bind(3, r.attempts).Bind(4, r.passes);
+      s.Bind(5, r.recent).Bind(6, r.last_step);
+      RL_RETURN_IF_ERROR(s.Run());
+    }
+    return absl::OkStatus();
+  });
+}
+
+StatusOr<std::vector<PromptStatsRow>> RunStore::PromptStats(int64_t run_id) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  RL_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(read_db_.get(),
+                                            "SELECT prompt_id, attempts, passes, recent, "
+                                            "last_step FROM prompt_stats WHERE run_id=? "
+                                            "ORDER BY prompt_id"));
+  s.Bind(1, run_id);
+  std::vector<PromptStatsRow> out;
+  while (true) {
+    RL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back({run_id, s.ColumnText(0), s.ColumnInt(1), s.ColumnInt(2), s.ColumnText(3),
+                   s.ColumnInt(4)});
+  }
+  return out;
+}
+
 StatusOr<std::vector<RunRow>> RunStore::ListRuns() {
   std::lock_guard<std::mutex> lock(read_mu_);
   RL_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(read_db_.get(),
@@ -399,7 +431,7 @@ StatusOr<std::vector<CheckpointRow>> RunStore::Checkpoints(int64_t run_id) {
 
 StatusOr<int64_t> RunStore::CountRows(const std::string& table, int64_t run_id) {
   static const char* kTables[] = {"metrics", "samples", "curriculum_events", "alerts",
-                                  "checkpoints"};
+                                  "checkpoints", "prompt_stats"};
   bool known = false;
   for (const char* t : kTables) known = known || table == t;
   if (!known) return absl::InvalidArgumentError("unknown table '" + table + "'");

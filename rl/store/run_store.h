@@ -71,6 +71,16 @@ struct CheckpointRow {
   double wall_time = 0;
 };
 
+// Pass-rate history of one prompt (difficulty filtering). recent: the outcomes of the last
+// attempts, oldest first, as '1' (pass) and '0' (fail).
+struct PromptStatsRow {
+  int64_t run_id = 0;
+  std::string prompt_id;
+  int64_t attempts = 0, passes = 0;
+  std::string recent;
+  int64_t last_step = 0;
+};
+
 // Seconds since the epoch, as stored in every wall_time column.
 double WallTime();
 
@@ -99,6 +109,8 @@ class RunStore {
   void AddCurriculumEvent(CurriculumEventRow row);
   void AddAlert(AlertRow row);
   void AddCheckpoint(CheckpointRow row);
+  // Inserts or replaces the rows (one transaction).
+  void UpsertPromptStats(std::vector<PromptStatsRow> rows);
   Status Flush();
 
   // Reads (committed data only).
@@ -110,6 +122,7 @@ class RunStore {
   StatusOr<std::vector<CurriculumEventRow>> CurriculumEvents(int64_t run_id);
   StatusOr<std::vector<AlertRow>> Alerts(int64_t run_id);
   StatusOr<std::vector<CheckpointRow>> Checkpoints(int64_t run_id);
+  StatusOr<std::vector<PromptStatsRow>> PromptStats(int64_t run_id);
   StatusOr<int64_t> CountRows(const std::string& table, int64_t run_id);
 
  private:

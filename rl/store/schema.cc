@@ -71,6 +71,18 @@ CREATE TABLE checkpoints (
   wall_time REAL NOT NULL
 );
 )sql",
+      // v2: per-prompt pass-rate tracking for difficulty filtering.
+      R"sql(
+CREATE TABLE prompt_stats (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  prompt_id TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  passes INTEGER NOT NULL,
+  recent TEXT NOT NULL DEFAULT '',
+  last_step INTEGER NOT NULL,
+  PRIMARY KEY (run_id, prompt_id)
+);
+)sql",
   };
   return kMigrations;
 }

@@ -207,3 +207,34 @@ TEST(RunStore, ReaderNeverBlocksWhileWriting) {
 
 }  // namespace
 }  // namespace rl::store
+
+namespace rl::store {
+namespace {
+
+// A database written by schema version 1 is migrated on open, keeping its rows.
+TEST(RunStore, MigratesAnOlderSchemaKeepingData) {
+  std::string path = FreshPath("migrate");
+  {
+    auto db = OpenDb(path, false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(Exec(db->get(), Migrations()[0]).ok());
+    ASSERT_TRUE(Exec(db->get(), "PRAGMA user_version=1;").ok());
+    ASSERT_TRUE(Exec(db->get(), "INSERT INTO runs(name, config_yaml, status, started_at, "
+                                "framework_version) VALUES('old', '', 'finished', 1, '0.0.1');")
+                    .ok());
+  }
+  auto s = RunStore::Open(path);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ((*s)->schema_version(), LatestSchemaVersion());
+  EXPECT_GE(LatestSchemaVersion(), 2);
+  auto runs = (*s)->ListRuns();
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].name, "old");
+  (*s)->UpsertPromptStats({{1, "p", 2, 1, "10", 5}});
+  ASSERT_TRUE((*s)->Flush().ok());
+  EXPECT_EQ((*s)->PromptStats(1)->size(), 1u);
+}
+
+}  // namespace
+}  // namespace rl::store
