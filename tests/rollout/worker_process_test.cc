@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <thread>
@@ -203,6 +205,58 @@ TEST(WorkerProcessTest, SigtermWithAGenerationInFlightStillExitsZero) {
   gen.join();
   // The only worker went away: the request is reported unanswered, not silently lost.
   EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace rl::rollout
+
+namespace rl::rollout {
+namespace {
+
+TEST(WorkerProcessTest, LoadsACheckpointDirectoryWithModel) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(RL_BINARY_DIR) / "tmp" / "rollout_worker_ckpt";
+  fs::remove_all(dir);
+  fs::create_directories(dir.parent_path());
+  const std::string cmd = std::string(RL_BINARY_DIR) + "/bin/rl model init --seed 3 --out " +
+                          dir.string() + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+
+  WorkerProcess w({"--model", dir.string()});
+  ASSERT_FALSE(w.address().empty()) << "first line: " << w.first_line();
+  ClientOptions opt;
+  opt.connect_timeout_s = 20;
+  auto client = RolloutClient::Connect({w.address()}, opt);
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto st = (*client)->GetStatus(0);
+  ASSERT_TRUE(st.ok());
+  EXPECT_TRUE(st->has_model());
+  EXPECT_EQ(st->policy_version(), 0);
+  EXPECT_GT(st->num_parameters(), 0);
+
+  std::vector<GenerationRequest> reqs(1);
+  reqs[0].request_id = "ckpt";
+  reqs[0].prompt = {5, 6, 7};
+  reqs[0].max_new_tokens = 12;
+  reqs[0].sampling.temperature = 0.0;
+  auto got = (*client)->Generate(reqs);
+  ASSERT_TRUE(got.ok()) << got.status();
+
+  auto local_backend = ModelBackend::FromCheckpoint(dir.string(), 1, 1);
+  ASSERT_TRUE(local_backend.ok()) << local_backend.status();
+  SchedulerOptions sopt;
+  sopt.max_batch = 1;
+  Scheduler s(local_backend->get(), sopt);
+  ASSERT_TRUE(s.Enqueue(reqs[0]).ok());
+  std::vector<GenerationResult> out;
+  while (s.HasWork()) ASSERT_TRUE(s.Step(&out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ((*got)[0].result.tokens, out[0].tokens);
+  EXPECT_EQ((*got)[0].result.finish_reason, out[0].finish_reason);
+  EXPECT_EQ((*got)[0].result.policy_version, 0);
+
+  EXPECT_EQ(w.SignalAndWait(SIGTERM, std::chrono::seconds(20)), 0);
+  fs::remove_all(dir);
 }
 
 }  // namespace
