@@ -52,8 +52,10 @@ StatusOr<EncodeStats> EncodeWeights(int64_t version, std::string_view config_jso
       }
       c.set_offset(offset);
       const size_t nbytes = static_cast<size_t>(take) * 4;
-      c.mutable_data()->assign(reinterpret_cast<const char*>(t.data.data() + offset), nbytes);
-      h = Fnv1a64(t.data.data() + offset, nbytes, h);
+      if (nbytes > 0) {  // an empty tensor has no data pointer
+        c.mutable_data()->assign(reinterpret_cast<const char*>(t.data.data() + offset), nbytes);
+        h = Fnv1a64(t.data.data() + offset, nbytes, h);
+      }
       offset += take;
       st.bytes += static_cast<int64_t>(nbytes);
       if (index == static_cast<int64_t>(params.size()) && offset == n) {
@@ -120,7 +122,7 @@ Status WeightAssembler::Add(const proto::WeightChunk& c) {
   if (filled_ + n > current_->numel()) {
     return absl::DataLossError(where + "more values than the shape holds");
   }
-  std::memcpy(current_->data.data() + filled_, c.data().data(), c.data().size());
+  if (n > 0) std::memcpy(current_->data.data() + filled_, c.data().data(), c.data().size());
   checksum_ = Fnv1a64(c.data().data(), c.data().size(), checksum_);
   filled_ += n;
   bytes_ += static_cast<int64_t>(c.data().size());
