@@ -17,6 +17,7 @@ const std::vector<Command>& Commands() {
        RunConfigCheck},
       {"config show", "print the resolved config (defaults filled in) as YAML", RunConfigShow},
       {"config doc", "print the reference of every config key as Markdown", RunConfigDoc},
+      {"rollout-worker", "serve rollouts over gRPC (rl rollout-worker --listen ADDR)", RunRolloutWorker},
       {"runs", "list runs found in run directories", RunRuns},
       {"metrics", "print a run's metrics (table, csv or json)", RunMetrics},
       {"samples", "print a run's stored samples", RunSamples},
