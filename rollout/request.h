@@ -18,7 +18,7 @@ struct GenerationRequest {
   int64_t group_index = 0;
   std::vector<int32_t> prompt;      // at least one token
   int64_t max_new_tokens = 1;       // budget, >= 1
-  SamplingParams sampling;  // rollout/sampling.h
+  SamplerOptions sampling;  // rollout/sampling.h
   uint64_t seed = 0;        // the sequence's RNG stream (SequenceRng(seed, 0)): one per request
   std::vector<int32_t> stop_tokens;  // in addition to the engine's eos ids
   int64_t min_policy_version = 0;    // not admitted before this version is live

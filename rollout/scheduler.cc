@@ -71,7 +71,7 @@ Status Scheduler::Enqueue(GenerationRequest request, Clock::time_point received)
   for (int32_t t : request.prompt) {
     if (t < 0) return absl::InvalidArgumentError(where + "prompt_tokens: negative token id");
   }
-  Status st = ValidateSamplingParams(request.sampling);
+  Status st = ValidateSamplerOptions(request.sampling);
   if (!st.ok()) return Status(st.code(), where + std::string(st.message()));
   for (const auto& q : queue_) {
     if (q->req.request_id == request.request_id) {
