@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <iostream>
 #include <mutex>
 
 #include "rewards/genrm/genrm_verifier.h"
@@ -262,6 +263,7 @@ TEST(GenRMEngine, RandomJudgeRunsAndUnparsableVerdictsKeepTheirRawText) {
           << err;
     }
   }
+  std::cout << "[genrm e2e] " << alerts << " of 4 random-judge verdicts unparsable (alerts)\n";
   EXPECT_GE(alerts, 1) << "a random judge produced four parsable verdicts";
   // Greedy decoding: the same call gives the same verdict text.
   const std::string again_prompt = seen.begin()->first;
