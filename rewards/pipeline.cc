@@ -1,6 +1,7 @@
 #include "rewards/pipeline.h"
 
 #include "rewards/code/code_verifier.h"
+#include "rewards/genrm/genrm_verifier.h"
 #include "rewards/plugins/plugins.h"
 #include "rewards/shaping.h"
 
@@ -16,6 +17,10 @@ StatusOr<Rewards> BuildRewards(const config::RewardsSection& s, const config::Sa
   co.procs = sb.procs;
   co.output_kb = sb.output_kb;
   base.RegisterOrReplace(code::MakeCodeVerifier(co));
+  if (!s.genrm.checkpoint.empty()) {
+    RL_ASSIGN_OR_RETURN(auto judge, genrm::MakeGenRMVerifier(genrm::OptionsFromConfig(s.genrm)));
+    base.RegisterOrReplace(std::move(judge));
+  }
   RL_RETURN_IF_ERROR(LoadPlugins(s.plugins, base));
   Rewards out;
   out.registry = std::make_shared<VerifierRegistry>();

@@ -1,6 +1,7 @@
 // One call from a run's config to a ready reward pipeline: built-in verifiers, the
 // configured plugins (rewards.plugins, which may replace built-ins), the shaping terms
 // (rewards.format_weight, overlong_buffer, overlong_penalty) wrapped around every verifier,
+// the GenRM judge "genrm" when rewards.genrm.checkpoint is set (genrm/genrm_verifier.h),
 // and a VerifierPool with the kind→verifier map, fallback reward, timeout and concurrency.
 // A task kind without an entry in rewards.verifiers uses the verifier of the same name.
 // Also the task-source side: tasks from a built-in generator (tasks.sources[i].generator).

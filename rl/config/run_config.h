@@ -375,6 +375,34 @@ struct PluginSection {
   }
 };
 
+struct GenRMSection {
+  std::string checkpoint;
+  std::string grade_template;
+  std::string pairwise_template;
+  std::string reference_field = "reference_response";
+  int64_t max_verdict_tokens = 64;
+  double temperature = 0.0;
+  int64_t seed = 0;
+  int64_t max_batch = 8;
+  int64_t threads = 1;
+  bool chat_template = true;
+  bool strip_thinking = true;
+  template <class V>
+  void Visit(V& v) {
+    v.Field("checkpoint", checkpoint, Doc("judge checkpoint directory; set = register the `genrm` verifier"));
+    v.Field("grade_template", grade_template, Doc("1–5 grading prompt with {prompt} {reference} {response} (empty = built-in)"));
+    v.Field("pairwise_template", pairwise_template, Doc("−1/0/+1 comparison prompt with {prompt} {reference} {response} (empty = built-in)"));
+    v.Field("reference_field", reference_field, Doc("task metadata field holding the reference response (pairwise mode)"));
+    v.Field("max_verdict_tokens", max_verdict_tokens, Doc("new-token budget of a verdict").Min(1));
+    v.Field("temperature", temperature, Doc("judge sampling temperature (0 = greedy)").Min(0));
+    v.Field("seed", seed, Doc("judge sampling seed (temperature > 0)").Min(0));
+    v.Field("max_batch", max_batch, Doc("judge sequences decoded together").Min(1));
+    v.Field("threads", threads, Doc("compute threads of the judge model").Min(1));
+    v.Field("chat_template", chat_template, Doc("wrap the judge prompt in the chat template"));
+    v.Field("strip_thinking", strip_thinking, Doc("judge only the response text after its last </think>"));
+  }
+};
+
 struct RewardsSection {
   std::map<std::string, std::string> verifiers = {{"math", "math"}};
   std::vector<PluginSection> plugins;
@@ -384,6 +412,7 @@ struct RewardsSection {
   double format_weight = 0.0;
   int64_t overlong_buffer = 0;
   double overlong_penalty = 1.0;
+  GenRMSection genrm;
   template <class V>
   void Visit(V& v) {
     v.Field("verifiers", verifiers, Doc("verifier name per task kind"));
@@ -394,6 +423,7 @@ struct RewardsSection {
     v.Field("format_weight", format_weight, Doc("weight of the format reward (0 = off)").Min(0));
     v.Field("overlong_buffer", overlong_buffer, Doc("DAPO overlong penalty buffer in tokens (0 = off)").Min(0));
     v.Field("overlong_penalty", overlong_penalty, Doc("DAPO overlong penalty at the budget").Min(0));
+    v.Section("genrm", genrm, "generative reward model judged by a checkpoint (docs/genrm.md)");
   }
 };
 
