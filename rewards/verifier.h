@@ -80,6 +80,6 @@ std::shared_ptr<Verifier> MakeFunctionVerifier(
 // Registers every built-in verifier: "math", the puzzle families ("countdown", "sudoku",
 // "cipher", "zebra", "shortest_path", "sat") and "code" (programs run in the sandbox).
 // Fails only on a name clash.
-Status RegisterBuiltinVerifiers(VerifierRegistry& registry);
+Status RegisterBuiltinVerifiers(VerifierRegistry& registry);  // + "swe" (rewards/swe_verifier.h)
 
 }  // namespace rl::rewards

@@ -45,6 +45,7 @@ int RunScore(const Args& args);
 int RunVerify(const Args& args);
 int RunVerifierServer(const Args& args);
 int RunSandboxRun(const Args& args);
+int RunSweEval(const Args& args);
 int RunSft(const Args& args);
 
 }  // namespace rl::cli

@@ -29,6 +29,7 @@ const std::vector<Command>& Commands() {
       {"verifier-server", "serve the verifiers over gRPC (proto/verifier.proto)", RunVerifierServer},
       {"sandbox run", "run a command in a fresh sandbox; prints the outcome as JSON",
        RunSandboxRun},
+      {"swe eval", "score patches for SWE instances in the sandbox (one JSON per instance)", RunSweEval},
   };
   return kCommands;
 }
