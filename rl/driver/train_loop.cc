@@ -237,9 +237,22 @@ Status Driver::SetupWorkers() {
   return absl::OkStatus();
 }
 
+// A push that fails (a worker died mid-push) restarts dead local workers, reconnects and
+// pushes once more to every worker.
 Status Driver::PushWeights(int64_t version, int64_t step) {
-  RL_ASSIGN_OR_RETURN(rollout::WeightSyncStats s,
-                      client_->PushWeights(version, config_json_, learner_->params()));
+  auto r = client_->PushWeights(version, config_json_, learner_->params());
+  if (!r.ok() && cfg_.rollout.workers > 0) {
+    Alert(step, "weight_push_failed", std::string(r.status().message()));
+    RL_ASSIGN_OR_RETURN(int restarted, workers_.RestartDead());
+    if (restarted > 0) {
+      Alert(step, "worker_restarted", std::to_string(restarted) + " local rollout worker(s) restarted");
+      addresses_ = workers_.addresses();
+    }
+    RL_RETURN_IF_ERROR(Reconnect());
+    r = client_->PushWeights(version, config_json_, learner_->params());
+  }
+  if (!r.ok()) return r.status();
+  const rollout::WeightSyncStats& s = *r;
   version_ = version;
   ctx_.store->LogMetrics(ctx_.run_id, step,
                          {{"sync/seconds", s.total_ms / 1000.0},
@@ -367,11 +380,11 @@ Status Driver::Step(int64_t step) {
   const int64_t budget = curriculum_->budget();
   // 1. Prompts by the task mix (Draw depends only on (seed, step)).
   std::vector<int> src = mix_->Draw(step, static_cast<int>(B));
-  std::vector<tasks::Task> tasks_(static_cast<size_t>(B));
+  std::vector<tasks::Task> step_tasks(static_cast<size_t>(B));
   std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(B));
   for (int64_t i = 0; i < B; ++i) {
-    RL_ASSIGN_OR_RETURN(tasks_[i], NextTask(static_cast<size_t>(src[i])));
-    prompts[i] = tok_->Encode(tasks::ApplyChatTemplate(tasks_[i].prompt));
+    RL_ASSIGN_OR_RETURN(step_tasks[i], NextTask(static_cast<size_t>(src[i])));
+    prompts[i] = tok_->Encode(tasks::ApplyChatTemplate(step_tasks[i].prompt));
   }
   // 2. prompts × G requests, one RNG stream each, held until this step's version is live.
   std::vector<rollout::GenerationRequest> reqs;
@@ -413,7 +426,7 @@ Status Driver::Step(int64_t step) {
   std::vector<rewards::VerifyInput> inputs(N);
   for (size_t k = 0; k < N; ++k) {
     texts[k] = Response(res[k].tokens);
-    inputs[k].task = &tasks_[k / static_cast<size_t>(G)];
+    inputs[k].task = &step_tasks[k / static_cast<size_t>(G)];
     inputs[k].response = texts[k];
     inputs[k].response_tokens = static_cast<int64_t>(res[k].tokens.size());
     inputs[k].budget_tokens = budget;
@@ -541,7 +554,7 @@ Status Driver::Step(int64_t step) {
     row.run_id = ctx_.run_id;
     row.step = step;
     row.group_idx = static_cast<int64_t>(k) / G;
-    const auto& t = tasks_[k / static_cast<size_t>(G)];
+    const auto& t = step_tasks[k / static_cast<size_t>(G)];
     row.prompt_id = t.id;
     row.prompt = t.prompt;
     row.response = texts[k];
