@@ -208,7 +208,7 @@ TEST(TrainE2E, UnknownTaskKindStoresVerifierAlert) {
 
 TEST(TrainE2E, KilledWorkerLosesNoGroup) {
   std::string dir = TempDir("kill");
-  pid_t pid = StartTrain(dir, {"--set", "run.steps=5", "--set", "rollout.max_new_tokens=16",
+  pid_t pid = StartTrain(dir, {"--set", "run.steps=5", "--set", "rollout.max_new_tokens=48",
                                "--set", "curriculum.length.stages=[]"});
   ASSERT_TRUE(WaitForStep(dir, 1, 120)) << Log(dir);
   auto kids = Children(pid);
