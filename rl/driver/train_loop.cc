@@ -378,6 +378,7 @@ Status Driver::Step(int64_t step) {
   const auto t0 = Clock::now();
   const int64_t B = cfg_.rollout.prompts_per_step, G = cfg_.rollout.group_size;
   const int64_t budget = curriculum_->budget();
+  const int64_t stage = curriculum_->stage();
   // 1. Prompts by the task mix (Draw depends only on (seed, step)).
   std::vector<int> src = mix_->Draw(step, static_cast<int>(B));
   std::vector<tasks::Task> step_tasks(static_cast<size_t>(B));
@@ -543,7 +544,7 @@ Status Driver::Step(int64_t step) {
   m["train/seconds"] = train_s;
   m["train/sequences"] = static_cast<double>(S);
   m["train/sequences_total"] = static_cast<double>(sequences_consumed_);
-  m["curriculum/stage"] = static_cast<double>(curriculum_->stage());
+  m["curriculum/stage"] = static_cast<double>(stage);
   m["curriculum/budget"] = static_cast<double>(budget);
   const double step_s = Seconds(t0);
   m["time/step_s"] = step_s;
@@ -594,7 +595,7 @@ Status Driver::Step(int64_t step) {
                   static_cast<long long>(step), static_cast<long long>(cfg_.run.steps), mean_r,
                   judged > 0 ? static_cast<double>(correct) / static_cast<double>(judged) : 0.0,
                   mean_len, Percentile(len, 0.99), m["rollout/tokens_per_s"],
-                  static_cast<long long>(curriculum_->stage()), static_cast<long long>(curriculum_->budget()),
+                  static_cast<long long>(stage), static_cast<long long>(budget),
                   step_s, sync_s * 1000.0,
                   FormatEta(per_step * static_cast<double>(cfg_.run.steps - step)).c_str());
     std::cerr << line << "\n";
