@@ -169,7 +169,7 @@ Status Driver::SetupModel() {
 Status Driver::Reconnect() {
   rollout::ClientOptions co;
   co.generate_timeout_s = cfg_.rollout.request_timeout_s;
-  co.rpc_timeout_s = 10.0;
+  co.rpc_timeout_s = std::min(10.0, cfg_.rollout.request_timeout_s);
   client_.reset();
   RL_ASSIGN_OR_RETURN(client_, rollout::RolloutClient::Connect(addresses_, co));
   return absl::OkStatus();
