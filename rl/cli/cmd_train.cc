@@ -4,6 +4,7 @@
 #include "rl/cli/command.h"
 #include "rl/config/config.h"
 #include "rl/driver/run_context.h"
+#include "rl/driver/train_loop.h"
 
 namespace rl::cli {
 
@@ -28,11 +29,8 @@ int RunTrain(const Args& args) {
   if (!run.ok()) return Fail(run.status());
   std::cerr << "rl train: run '" << cfg->run.name << "' (id " << (*run)->run_id << ") in "
             << (*run)->dir << (p.GetFlag("resume") ? " (resumed)" : "") << "\n";
-  // The RL loop (rollout workers, rewards, learner) lands with issue #6; until then a run
-  // records its resolved config and ends with status 'incomplete'.
-  std::cerr << "rl train: the RL loop is not built yet (issue #6); the run holds its config only\n";
-  (*run)->store->SetRunStatus((*run)->run_id, "incomplete", /*ended=*/true);
-  Status st = (*run)->store->Flush();
+  driver::InstallStopHandlers();
+  Status st = driver::RunTraining(**run);
   if (!st.ok()) return Fail(st);
   return 0;
 }

@@ -62,15 +62,17 @@ TEST(Cli, ConfigCheckReportsPositions) {
 TEST(Cli, TrainCreatesARunThatRunsListsAndResumeReuses) {
   std::string dir = testing::TempDir() + "/cli_run";
   fs::remove_all(dir);
-  std::string cfg = std::string(RL_SOURCE_DIR) + "/configs/quickstart.yaml";
+  // A 1-step run of the tiny e2e config (the quickstart now really trains for minutes).
+  std::string cfg = std::string(RL_SOURCE_DIR) + "/configs/tiny_e2e.yaml --set run.steps=1";
   Result first = RunRl("train " + cfg + " --set run.dir=" + dir);
+  EXPECT_EQ(first.code, 0) << first.out;
   ASSERT_TRUE(fs::exists(dir + "/run.sqlite")) << first.out;
   Result again = RunRl("train " + cfg + " --set run.dir=" + dir);
   EXPECT_EQ(again.code, 1);
   EXPECT_NE(again.out.find("--resume"), std::string::npos) << again.out;
   Result runs = RunRl("runs " + dir);
   EXPECT_EQ(runs.code, 0);
-  EXPECT_NE(runs.out.find("quickstart"), std::string::npos) << runs.out;
+  EXPECT_NE(runs.out.find("tiny-e2e"), std::string::npos) << runs.out;
   Result metrics = RunRl("metrics " + dir + " --format csv");
   EXPECT_EQ(metrics.code, 0) << metrics.out;
   Result missing = RunRl("metrics /nonexistent/run");

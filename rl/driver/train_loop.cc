@@ -1,0 +1,613 @@
+#include "rl/driver/train_loop.h"
+
+#include "rl/driver/driver_internal.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "curricula/length_curriculum.h"
+#include "curricula/task_mix.h"
+#include "learner/advantages.h"
+#include "learner/options_from_config.h"
+#include "learner/trainer.h"
+#include "rewards/pipeline.h"
+#include "rl/core/logging.h"
+#include "rl/driver/local_workers.h"
+#include "rl/model/checkpoint.h"
+#include "rl/model/hf_config.h"
+#include "rl/model/params.h"
+#include "rl/tasks/chat_template.h"
+#include "rl/tasks/task.h"
+#include "rl/tokenizer/default_tokenizer.h"
+#include "rl/tokenizer/tokenizer.h"
+#include "rollout/client.h"
+
+namespace rl::driver {
+namespace fs = std::filesystem;
+using internal::Clock;
+using internal::Driver;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnStopSignal(int) { g_stop.store(true); }
+
+uint64_t SplitMix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+uint64_t Mix(std::initializer_list<uint64_t> parts) {
+  uint64_t h = 0x12345678ULL;
+  for (uint64_t p : parts) h = SplitMix(h ^ p);
+  return h;
+}
+
+// Nearest-rank percentile (q in [0, 1]) of v; 0 for an empty v.
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t k = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return v[std::min(v.size() - 1, k == 0 ? 0 : k - 1)];
+}
+
+double Seconds(Clock::time_point a) {
+  return std::chrono::duration<double>(Clock::now() - a).count();
+}
+
+std::string FormatEta(double s) {
+  long long t = static_cast<long long>(s);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%lld:%02lld:%02lld", t / 3600, t / 60 % 60, t % 60);
+  return buf;
+}
+
+StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return absl::NotFoundError(path + ": cannot open");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Seeds of generator tasks: training source s uses [base_s, base_s + 2^24), the held-out set
+// a range no training source reaches.
+uint64_t TrainSeedBase(int64_t run_seed, size_t source) {
+  return (static_cast<uint64_t>(run_seed) << 32) | (static_cast<uint64_t>(source) << 24);
+}
+uint64_t EvalSeedBase(int64_t run_seed) {
+  return (static_cast<uint64_t>(run_seed) << 32) | (uint64_t{0xFF} << 24);
+}
+
+}  // namespace
+
+namespace internal {
+
+
+void Driver::Alert(int64_t step, const std::string& kind, const std::string& message,
+                   const std::string& severity, nlohmann::json evidence) {
+  store::AlertRow row;
+  row.run_id = ctx_.run_id;
+  row.step = step;
+  row.kind = kind;
+  row.severity = severity;
+  row.message = message;
+  row.evidence = evidence.dump();
+  ctx_.store->AddAlert(std::move(row));
+  std::cerr << "rl train: alert [" << kind << "] step " << step << ": " << message << "\n";
+}
+
+Status Driver::SetupModel() {
+  RL_ASSIGN_OR_RETURN(learner::LearnerOptions lopts, learner::LearnerOptionsFromConfig(cfg_));
+  std::string resume_from;
+  if (ctx_.resumed) {
+    RL_ASSIGN_OR_RETURN(auto rows, ctx_.store->Checkpoints(ctx_.run_id));
+    if (!rows.empty()) resume_from = rows.back().path;
+  }
+  if (!resume_from.empty()) {
+    RL_ASSIGN_OR_RETURN(learner_, learner::Learner::Restore(resume_from, lopts));
+    RL_ASSIGN_OR_RETURN(std::string state_text, ReadFile(resume_from + "/driver_state.json"));
+    nlohmann::json st = nlohmann::json::parse(state_text, nullptr, false);
+    if (st.is_discarded() || !st.contains("step")) {
+      return absl::DataLossError(resume_from + "/driver_state.json: not a driver state");
+    }
+    start_step_ = st["step"].get<int64_t>() + 1;
+    cursors_ = st["cursors"].get<std::vector<int64_t>>();
+    sequences_consumed_ = st.value("sequences_consumed", int64_t{0});
+    curriculum_state_ = st["curriculum"].get<std::string>();
+    std::cerr << "rl train: resuming from " << resume_from << " at step " << start_step_ << "\n";
+  } else {
+    model::ModelConfig mc;
+    model::ParamMap params;
+    std::string tokenizer_json;
+    if (!cfg_.model.checkpoint.empty()) {
+      RL_ASSIGN_OR_RETURN(model::Checkpoint ck, model::LoadCheckpoint(cfg_.model.checkpoint));
+      mc = ck.config;
+      params = std::move(ck.params);
+      tokenizer_json = std::move(ck.tokenizer_json);
+    } else {
+      RL_ASSIGN_OR_RETURN(mc, model::ModelConfigFromArch(cfg_.model.arch));
+      params = model::InitParams(mc, static_cast<uint64_t>(cfg_.run.seed));
+    }
+    RL_ASSIGN_OR_RETURN(learner_, learner::Learner::Create(mc, std::move(params), lopts));
+    learner_->set_tokenizer_json(std::move(tokenizer_json));
+  }
+  if (!cfg_.model.tokenizer.empty()) {
+    RL_ASSIGN_OR_RETURN(std::string t, ReadFile(cfg_.model.tokenizer));
+    learner_->set_tokenizer_json(std::move(t));
+  } else if (learner_->tokenizer_json().empty()) {
+    learner_->set_tokenizer_json(tokenizer::DefaultTokenizerJson());
+  }
+  RL_ASSIGN_OR_RETURN(tok_, tokenizer::Tokenizer::FromJson(learner_->tokenizer_json(),
+                                                           cfg_.model.tokenizer.empty()
+                                                               ? "tokenizer.json"
+                                                               : cfg_.model.tokenizer));
+  if (tok_->vocab_size() > learner_->config().vocab_size) {
+    return absl::InvalidArgumentError("tokenizer has " + std::to_string(tok_->vocab_size()) +
+                                      " tokens but the model's vocab_size is " +
+                                      std::to_string(learner_->config().vocab_size));
+  }
+  for (std::string_view s : {tasks::kImEnd, std::string_view("<|endoftext|>")}) {
+    if (auto id = tok_->TokenId(s)) stop_tokens_.push_back(*id);
+  }
+  RL_ASSIGN_OR_RETURN(config_json_, model::HfConfigToJson(learner_->config()));
+  return absl::OkStatus();
+}
+
+Status Driver::Reconnect() {
+  rollout::ClientOptions co;
+  co.generate_timeout_s = cfg_.rollout.request_timeout_s;
+  co.rpc_timeout_s = std::min(10.0, cfg_.rollout.request_timeout_s);
+  client_.reset();
+  RL_ASSIGN_OR_RETURN(client_, rollout::RolloutClient::Connect(addresses_, co));
+  return absl::OkStatus();
+}
+
+Status Driver::SetupWorkers() {
+  if (cfg_.rollout.workers > 0) {
+    WorkerFlags f;
+    f.threads = cfg_.rollout.threads_per_worker;
+    f.repetition_consecutive = cfg_.rollout.repetition.consecutive;
+    f.repetition_prob = cfg_.rollout.repetition.prob_threshold;
+    f.ngram = cfg_.rollout.repetition.ngram;
+    f.ngram_repeats = cfg_.rollout.repetition.ngram_repeats;
+    RL_RETURN_IF_ERROR(workers_.Spawn(static_cast<int>(cfg_.rollout.workers), f));
+    addresses_ = workers_.addresses();
+  } else {
+    addresses_ = cfg_.rollout.addresses;
+  }
+  RL_RETURN_IF_ERROR(Reconnect());
+  std::cerr << "rl train: " << addresses_.size() << " rollout worker(s):";
+  for (const auto& a : addresses_) std::cerr << " " << a;
+  std::cerr << "\n";
+  return absl::OkStatus();
+}
+
+// A push that fails (a worker died mid-push) restarts dead local workers, reconnects and
+// pushes once more to every worker.
+Status Driver::PushWeights(int64_t version, int64_t step) {
+  auto r = client_->PushWeights(version, config_json_, learner_->params());
+  if (!r.ok() && cfg_.rollout.workers > 0) {
+    Alert(step, "weight_push_failed", std::string(r.status().message()));
+    RL_ASSIGN_OR_RETURN(int restarted, workers_.RestartDead());
+    if (restarted > 0) {
+      Alert(step, "worker_restarted", std::to_string(restarted) + " local rollout worker(s) restarted");
+      addresses_ = workers_.addresses();
+    }
+    RL_RETURN_IF_ERROR(Reconnect());
+    r = client_->PushWeights(version, config_json_, learner_->params());
+  }
+  if (!r.ok()) return r.status();
+  const rollout::WeightSyncStats& s = *r;
+  version_ = version;
+  ctx_.store->LogMetrics(ctx_.run_id, step,
+                         {{"sync/seconds", s.total_ms / 1000.0},
+                          {"sync/bytes", static_cast<double>(s.bytes_per_worker)}});
+  return absl::OkStatus();
+}
+
+
+StatusOr<tasks::Task> Driver::NextTask(size_t source) {
+  const config::TaskSourceSection& src = cfg_.tasks.sources[source];
+  int64_t n = cursors_[source]++;
+  if (!src.generator.empty()) {
+    if (src.limit > 0) n %= src.limit;
+    RL_ASSIGN_OR_RETURN(auto ts, rewards::GenerateSourceTasks(
+                                     src, 1, TrainSeedBase(cfg_.run.seed, source) + static_cast<uint64_t>(n)));
+    if (ts.empty()) return absl::InternalError("tasks.sources[" + src.name + "]: generator gave no task");
+    return ts[0];
+  }
+  const auto& all = file_tasks_[source];
+  tasks::Task t = all[static_cast<size_t>(n % static_cast<int64_t>(all.size()))];
+  if (t.kind.empty()) t.kind = src.kind;
+  return t;
+}
+
+Status Driver::Setup() {
+  if (cfg_.tasks.sources.empty()) {
+    return absl::InvalidArgumentError("tasks.sources: at least one training source is required");
+  }
+  RL_RETURN_IF_ERROR(SetupModel());
+  std::vector<std::string> names;
+  std::vector<double> weights;
+  file_tasks_.resize(cfg_.tasks.sources.size());
+  for (size_t i = 0; i < cfg_.tasks.sources.size(); ++i) {
+    const auto& s = cfg_.tasks.sources[i];
+    names.push_back(s.name.empty() ? "source" + std::to_string(i) : s.name);
+    weights.push_back(s.weight);
+    if (!s.path.empty()) {
+      RL_ASSIGN_OR_RETURN(file_tasks_[i], tasks::ReadTasksJsonl(s.path));
+      if (s.limit > 0 && static_cast<int64_t>(file_tasks_[i].size()) > s.limit) file_tasks_[i].resize(s.limit);
+      if (file_tasks_[i].empty()) return absl::InvalidArgumentError(s.path + ": no tasks");
+    }
+  }
+  if (cursors_.empty()) cursors_.assign(cfg_.tasks.sources.size(), 0);
+  if (cursors_.size() != cfg_.tasks.sources.size()) {
+    return absl::FailedPreconditionError("checkpoint has " + std::to_string(cursors_.size()) +
+                                         " data cursors but tasks.sources has " +
+                                         std::to_string(cfg_.tasks.sources.size()) + " entries");
+  }
+  std::vector<curricula::TaskMixStage> schedule;
+  for (const auto& st : cfg_.curriculum.task_mix) schedule.push_back({st.from_step, st.weights});
+  RL_ASSIGN_OR_RETURN(auto mix, curricula::TaskMix::Create(names, weights, schedule,
+                                                           static_cast<uint64_t>(cfg_.run.seed)));
+  mix_.emplace(std::move(mix));
+  const auto& lc = cfg_.curriculum.length;
+  curricula::LengthCurriculumOptions lo{lc.stages, lc.start_stage, lc.window, lc.ppl_rel_change,
+                                        lc.p99_fraction, lc.max_steps_per_stage};
+  curriculum_ = std::make_unique<curricula::LengthCurriculum>(lo, cfg_.rollout.max_new_tokens);
+  if (!curriculum_state_.empty()) RL_RETURN_IF_ERROR(curriculum_->LoadState(curriculum_state_));
+  RL_ASSIGN_OR_RETURN(rewards_, rewards::BuildRewards(cfg_.rewards, cfg_.sandbox));
+  // Held-out set: generated with seeds no training source uses, or read from a file.
+  const auto& ev = cfg_.tasks.eval;
+  if (ev.every_steps > 0 && (!ev.generator.empty() || !ev.path.empty())) {
+    if (!ev.generator.empty()) {
+      config::TaskSourceSection es;
+      es.name = "eval";
+      es.generator = ev.generator;
+      es.params = ev.params;
+      RL_ASSIGN_OR_RETURN(eval_tasks_,
+                          rewards::GenerateSourceTasks(es, ev.size, EvalSeedBase(cfg_.run.seed)));
+    } else {
+      RL_ASSIGN_OR_RETURN(eval_tasks_, tasks::ReadTasksJsonl(ev.path));
+      if (static_cast<int64_t>(eval_tasks_.size()) > ev.size) eval_tasks_.resize(ev.size);
+    }
+  }
+  RL_RETURN_IF_ERROR(SetupWorkers());
+  version_ = start_step_ - 1;
+  return PushWeights(version_, start_step_ - 1);
+}
+
+std::string Driver::Response(const std::vector<int32_t>& tokens) const {
+  std::vector<int32_t> t = tokens;
+  if (!t.empty() && std::find(stop_tokens_.begin(), stop_tokens_.end(), t.back()) != stop_tokens_.end()) {
+    t.pop_back();
+  }
+  return tok_->Decode(t);
+}
+
+// Generation with recovery: the client already re-sends a failed worker's requests to the
+// others; when every worker failed, dead local workers are restarted, receive the current
+// weights, and the call is retried once.
+StatusOr<std::vector<rollout::WorkerSample>> Driver::Generate(
+    const std::vector<rollout::GenerationRequest>& requests, int64_t step) {
+  auto r = client_->Generate(requests);
+  if (r.ok()) return r;
+  Alert(step, "rollout_failed", std::string(r.status().message()), "error");
+  RL_RETURN_IF_ERROR(CheckWorkers(step));
+  return client_->Generate(requests);
+}
+
+// After a step: a worker that does not answer Status within the RPC deadline gets an alert;
+// dead local workers are restarted and every worker receives the current weights.
+Status Driver::CheckWorkers(int64_t step) {
+  for (int i = 0; i < client_->num_workers(); ++i) {
+    auto st = client_->GetStatus(i);
+    if (!st.ok()) {
+      Alert(step, "worker_unreachable", client_->address(i) + ": " + std::string(st.status().message()),
+            "warning", {{"worker", client_->address(i)}});
+    }
+  }
+  if (cfg_.rollout.workers > 0) {
+    RL_ASSIGN_OR_RETURN(int restarted, workers_.RestartDead());
+    if (restarted > 0) {
+      Alert(step, "worker_restarted", std::to_string(restarted) + " local rollout worker(s) restarted");
+      addresses_ = workers_.addresses();
+      RL_RETURN_IF_ERROR(Reconnect());
+      RL_RETURN_IF_ERROR(PushWeights(version_, step));
+    }
+  }
+  return absl::OkStatus();
+}
+
+Status Driver::Step(int64_t step) {
+  const auto t0 = Clock::now();
+  const int64_t B = cfg_.rollout.prompts_per_step, G = cfg_.rollout.group_size;
+  const int64_t budget = curriculum_->budget();
+  const int64_t stage = curriculum_->stage();
+  // 1. Prompts by the task mix (Draw depends only on (seed, step)).
+  std::vector<int> src = mix_->Draw(step, static_cast<int>(B));
+  std::vector<tasks::Task> step_tasks(static_cast<size_t>(B));
+  std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(B));
+  for (int64_t i = 0; i < B; ++i) {
+    RL_ASSIGN_OR_RETURN(step_tasks[i], NextTask(static_cast<size_t>(src[i])));
+    prompts[i] = tok_->Encode(tasks::ApplyChatTemplate(step_tasks[i].prompt));
+  }
+  // 2. prompts × G requests, one RNG stream each, held until this step's version is live.
+  std::vector<rollout::GenerationRequest> reqs;
+  for (int64_t i = 0; i < B; ++i) {
+    for (int64_t j = 0; j < G; ++j) {
+      rollout::GenerationRequest q;
+      q.request_id = "s" + std::to_string(step) + "-p" + std::to_string(i) + "-g" + std::to_string(j);
+      q.group_index = i;
+      q.prompt = prompts[i];
+      q.max_new_tokens = budget;
+      q.sampling = {cfg_.rollout.sampling.temperature, cfg_.rollout.sampling.top_p,
+                    cfg_.rollout.sampling.top_k, cfg_.rollout.sampling.min_p, tok_->vocab_size()};
+      q.seed = Mix({static_cast<uint64_t>(cfg_.run.seed), static_cast<uint64_t>(step),
+                    static_cast<uint64_t>(i), static_cast<uint64_t>(j)});
+      q.stop_tokens = stop_tokens_;
+      q.min_policy_version = version_;
+      reqs.push_back(std::move(q));
+    }
+  }
+  const auto tg = Clock::now();
+  RL_ASSIGN_OR_RETURN(auto got, Generate(reqs, step));
+  const double gen_s = Seconds(tg);
+  std::map<std::string, size_t> index;
+  for (size_t k = 0; k < reqs.size(); ++k) index[reqs[k].request_id] = k;
+  std::vector<rollout::GenerationResult> res(reqs.size());
+  std::vector<int> answered(reqs.size(), 0);
+  for (auto& ws : got) {
+    auto it = index.find(ws.result.request_id);
+    if (it == index.end()) return absl::InternalError("sample for unknown request " + ws.result.request_id);
+    if (answered[it->second]++) return absl::InternalError("request answered twice: " + ws.result.request_id);
+    res[it->second] = std::move(ws.result);
+  }
+  for (size_t k = 0; k < reqs.size(); ++k) {
+    if (!answered[k]) return absl::InternalError("request not answered: " + reqs[k].request_id);
+  }
+  // 3. Rewards.
+  const size_t N = reqs.size();
+  std::vector<std::string> texts(N);
+  std::vector<rewards::VerifyInput> inputs(N);
+  for (size_t k = 0; k < N; ++k) {
+    texts[k] = Response(res[k].tokens);
+    inputs[k].task = &step_tasks[k / static_cast<size_t>(G)];
+    inputs[k].response = texts[k];
+    inputs[k].response_tokens = static_cast<int64_t>(res[k].tokens.size());
+    inputs[k].budget_tokens = budget;
+  }
+  std::vector<rewards::VerifyResult> vr = rewards_.pool->VerifyBatch(inputs);
+  std::vector<double> reward(N);
+  std::vector<bool> keep(N, true);
+  int64_t tripped = 0, truncated = 0, aborted = 0, judged = 0, correct = 0;
+  for (size_t k = 0; k < N; ++k) {
+    reward[k] = vr[k].reward;
+    if (vr[k].alert) {
+      Alert(step, "verifier", "verifier fell back to the fallback reward for " + reqs[k].request_id,
+            "warning", vr[k].details);
+    }
+    if (vr[k].correct.has_value()) {
+      ++judged;
+      correct += *vr[k].correct ? 1 : 0;
+    }
+    switch (res[k].finish_reason) {
+      case rollout::FinishReason::kRepetition:
+        ++tripped;
+        if (cfg_.rollout.repetition.treatment == "zero") reward[k] = 0;
+        else if (cfg_.rollout.repetition.treatment == "penalty") reward[k] = cfg_.rollout.repetition.penalty;
+        else keep[k] = false;
+        break;
+      case rollout::FinishReason::kLength: ++truncated; break;
+      case rollout::FinishReason::kAborted:
+        ++aborted;
+        keep[k] = false;
+        Alert(step, "rollout_aborted", reqs[k].request_id + ": " + res[k].error);
+        break;
+      default: break;
+    }
+    if (res[k].tokens.empty()) keep[k] = false;
+  }
+  // 4. Group advantages over the kept samples of each group.
+  std::vector<double> adv(N, 0.0);
+  learner::GroupAdvantageOptions ao{cfg_.algorithm.normalize_std, cfg_.algorithm.eps_std};
+  int64_t zero_var = 0;
+  for (int64_t i = 0; i < B; ++i) {
+    std::vector<double> r;
+    std::vector<size_t> at;
+    for (int64_t j = 0; j < G; ++j) {
+      size_t k = static_cast<size_t>(i * G + j);
+      if (keep[k]) { r.push_back(reward[k]); at.push_back(k); }
+    }
+    if (r.empty()) continue;
+    int64_t zv = 0;
+    auto a = learner::GroupAdvantages(r, static_cast<int64_t>(r.size()), ao, &zv);
+    zero_var += zv;
+    for (size_t m = 0; m < at.size(); ++m) adv[at[m]] = a[m];
+  }
+  // 5. The learner step on the packed batch; old log-probs are the rollout's.
+  learner::RlBatch batch;
+  batch.offsets.push_back(0);
+  double logp_sum = 0;
+  int64_t logp_n = 0;
+  for (size_t k = 0; k < N; ++k) {
+    for (float lp : res[k].logprobs) { logp_sum += lp; ++logp_n; }
+    if (!keep[k]) continue;
+    const auto& p = prompts[k / static_cast<size_t>(G)];
+    batch.tokens.insert(batch.tokens.end(), p.begin(), p.end());
+    batch.old_logp.insert(batch.old_logp.end(), p.size(), 0.0f);
+    batch.tokens.insert(batch.tokens.end(), res[k].tokens.begin(), res[k].tokens.end());
+    batch.old_logp.insert(batch.old_logp.end(), res[k].logprobs.begin(), res[k].logprobs.end());
+    batch.offsets.push_back(static_cast<int64_t>(batch.tokens.size()));
+    batch.prompt_lens.push_back(static_cast<int64_t>(p.size()));
+    batch.advantages.push_back(adv[k]);
+  }
+  const int64_t S = static_cast<int64_t>(batch.prompt_lens.size());
+  learner::Metrics m;
+  const auto tt = Clock::now();
+  if (S > 0) {
+    RL_ASSIGN_OR_RETURN(m, learner_->TrainStep(batch));
+    sequences_consumed_ += S;
+    learner_->set_data_cursor(sequences_consumed_);
+  }
+  const double train_s = Seconds(tt);
+  // 6. Publish version = step.
+  const auto ts = Clock::now();
+  RL_RETURN_IF_ERROR(PushWeights(step, step));
+  const double sync_s = Seconds(ts);
+  // 7. Metrics, samples, curriculum.
+  std::vector<double> len, len_ok, len_bad, rw;
+  double gen_tokens = 0, staleness = 0;
+  for (size_t k = 0; k < N; ++k) {
+    double l = static_cast<double>(res[k].tokens.size());
+    len.push_back(l);
+    gen_tokens += l;
+    rw.push_back(reward[k]);
+    if (vr[k].correct.has_value()) (*vr[k].correct ? len_ok : len_bad).push_back(l);
+    staleness += static_cast<double>(version_ - 1 - std::max<int64_t>(res[k].policy_version, 0));
+  }
+  double mean_r = 0, var_r = 0;
+  for (double x : rw) mean_r += x / static_cast<double>(N);
+  for (double x : rw) var_r += (x - mean_r) * (x - mean_r) / static_cast<double>(N);
+  double mean_len = gen_tokens / static_cast<double>(N);
+  m["reward/mean"] = mean_r;
+  m["reward/std"] = std::sqrt(var_r);
+  if (judged > 0) m["reward/accuracy"] = static_cast<double>(correct) / static_cast<double>(judged);
+  m["groups/zero_variance"] = static_cast<double>(zero_var);
+  m["length/mean"] = mean_len;
+  m["length/p50"] = Percentile(len, 0.5);
+  m["length/p90"] = Percentile(len, 0.9);
+  m["length/p99"] = Percentile(len, 0.99);
+  if (!len_ok.empty()) m["length/correct_p50"] = Percentile(len_ok, 0.5);
+  if (!len_bad.empty()) m["length/wrong_p50"] = Percentile(len_bad, 0.5);
+  m["length/truncation_rate"] = static_cast<double>(truncated) / static_cast<double>(N);
+  m["repetition/rate"] = static_cast<double>(tripped) / static_cast<double>(N);
+  m["rollout/tokens_per_s"] = gen_s > 0 ? gen_tokens / gen_s : 0;
+  m["rollout/staleness_mean"] = staleness / static_cast<double>(N);
+  m["rollout/aborted"] = static_cast<double>(aborted);
+  m["rollout/seconds"] = gen_s;
+  m["train/seconds"] = train_s;
+  m["train/sequences"] = static_cast<double>(S);
+  m["train/sequences_total"] = static_cast<double>(sequences_consumed_);
+  m["curriculum/stage"] = static_cast<double>(stage);
+  m["curriculum/budget"] = static_cast<double>(budget);
+  const double step_s = Seconds(t0);
+  m["time/step_s"] = step_s;
+  ctx_.store->LogMetrics(ctx_.run_id, step, m);
+  const double now = store::WallTime();
+  for (size_t k = 0; k < N; ++k) {
+    store::SampleRow row;
+    row.run_id = ctx_.run_id;
+    row.step = step;
+    row.group_idx = static_cast<int64_t>(k) / G;
+    const auto& t = step_tasks[k / static_cast<size_t>(G)];
+    row.prompt_id = t.id;
+    row.prompt = t.prompt;
+    row.response = texts[k];
+    row.token_count = static_cast<int64_t>(res[k].tokens.size());
+    row.reward = reward[k];
+    row.correct = vr[k].correct;
+    nlohmann::json d = vr[k].details;
+    d["request_id"] = reqs[k].request_id;
+    d["trained"] = static_cast<bool>(keep[k]);
+    row.verifier_details = d.dump();
+    row.finish_reason = std::string(rollout::FinishReasonName(res[k].finish_reason));
+    row.policy_version = res[k].policy_version;
+    row.wall_time = now;
+    ctx_.store->AddSample(std::move(row));
+  }
+  const double ppl = logp_n > 0 ? std::exp(-logp_sum / static_cast<double>(logp_n)) : 1.0;
+  if (auto tr = curriculum_->Observe(step, ppl, Percentile(len, 0.99))) {
+    store::CurriculumEventRow ev;
+    ev.run_id = ctx_.run_id;
+    ev.step = step;
+    ev.curriculum = "length";
+    ev.old_value = std::to_string(tr->old_budget);
+    ev.new_value = std::to_string(tr->new_budget);
+    ev.reason = tr->reason;
+    ev.evidence = tr->evidence_json;
+    ev.wall_time = now;
+    ctx_.store->AddCurriculumEvent(std::move(ev));
+    std::cerr << "rl train: length stage " << tr->old_stage << " -> " << tr->new_stage << " (budget "
+              << tr->new_budget << ", " << tr->reason << ")\n";
+  }
+  if (options_.progress) {
+    const double per_step = Seconds(started_) / static_cast<double>(step - start_step_ + 1);
+    char line[512];
+    std::snprintf(line, sizeof(line),
+                  "step %lld/%lld | reward %.3f | acc %.3f | len %.1f p99 %.0f | %.0f tok/s | "
+                  "stage %lld (%lld) | step %.2fs sync %.0fms | ETA %s",
+                  static_cast<long long>(step), static_cast<long long>(cfg_.run.steps), mean_r,
+                  judged > 0 ? static_cast<double>(correct) / static_cast<double>(judged) : 0.0,
+                  mean_len, Percentile(len, 0.99), m["rollout/tokens_per_s"],
+                  static_cast<long long>(stage), static_cast<long long>(budget),
+                  step_s, sync_s * 1000.0,
+                  FormatEta(per_step * static_cast<double>(cfg_.run.steps - step)).c_str());
+    std::cerr << line << "\n";
+  }
+  return absl::OkStatus();
+}
+
+Status Driver::Run() {
+  int64_t last_saved = start_step_ - 1;
+  int64_t step = start_step_;
+  for (; step <= cfg_.run.steps; ++step) {
+    if (g_stop.load()) break;
+    RL_RETURN_IF_ERROR(Step(step));
+    const auto& ev = cfg_.tasks.eval;
+    if (ev.every_steps > 0 && step % ev.every_steps == 0) RL_RETURN_IF_ERROR(Evaluate(step));
+    if (cfg_.checkpoint.every > 0 && step % cfg_.checkpoint.every == 0) {
+      RL_RETURN_IF_ERROR(SaveCheckpoint(step));
+      last_saved = step;
+    }
+    RL_RETURN_IF_ERROR(ctx_.store->Flush());
+    if (options_.after_step) options_.after_step(step);
+    if (step < cfg_.run.steps && !g_stop.load()) RL_RETURN_IF_ERROR(CheckWorkers(step));
+  }
+  const int64_t done = step - 1;
+  if (done > last_saved) RL_RETURN_IF_ERROR(SaveCheckpoint(done));
+  const bool interrupted = g_stop.load() && done < cfg_.run.steps;
+  ctx_.store->SetRunStatus(ctx_.run_id, interrupted ? "interrupted" : "completed", /*ended=*/true);
+  RL_RETURN_IF_ERROR(ctx_.store->Flush());
+  std::cerr << "rl train: " << (interrupted ? "interrupted" : "completed") << " after step " << done
+            << "; checkpoint " << ctx_.dir << "/checkpoints/step_" << done << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace internal
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::atomic<bool>& StopRequested() { return g_stop; }
+
+Status RunTraining(RunContext& ctx, const TrainOptions& options) {
+  Driver d(ctx, options);
+  Status st = d.Setup();
+  if (st.ok()) st = d.Run();
+  if (!st.ok()) {
+    ctx.store->SetRunStatus(ctx.run_id, "failed", /*ended=*/true);
+    (void)ctx.store->Flush();
+  }
+  return st;
+}
+
+}  // namespace rl::driver
