@@ -16,7 +16,8 @@ void DifficultyFilter::Record(const std::string& prompt_id, bool passed, int64_t
 
 double DifficultyFilter::PassRate(const std::string& prompt_id) const {
   auto it = stats_.find(prompt_id);
-  if (it == stats_.end() || it->second.recent.empty()) return std::numeric_limits<double>::quiet_NaN();
+  if (it == stats_.end() || it->second.recent.empty())
+    return std::numeric_limits<double>::quiet_NaN();
   int64_t passes = 0;
   for (char c : it->second.recent) passes += c == '1' ? 1 : 0;
   return static_cast<double>(passes) / static_cast<double>(it->second.recent.size());

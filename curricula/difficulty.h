@@ -17,8 +17,8 @@ namespace rl::curricula {
 
 struct DifficultyOptions {
   bool enabled = false;
-  int64_t window = 8;       // k: attempts considered
-  double upper = 0.9;       // drop/down-weight when the pass rate over k is > upper
+  int64_t window = 8;  // k: attempts considered
+  double upper = 0.9;  // drop/down-weight when the pass rate over k is > upper
   bool drop_unsolved = true;
   std::string mode = "drop";  // "drop" or "downweight"
   double downweight = 0.1;    // weight of a filtered prompt in "downweight" mode

@@ -68,8 +68,8 @@ LengthRewardStats LengthBiasMonitor::ObserveStep(int64_t step, std::span<const d
   double ml = 0, mr = 0;
   for (double v : lengths) ml += v;
   for (double v : rewards) mr += v;
-  points_.push_back({step, ml / static_cast<double>(lengths.size()),
-                     mr / static_cast<double>(rewards.size())});
+  points_.push_back(
+      {step, ml / static_cast<double>(lengths.size()), mr / static_cast<double>(rewards.size())});
   while (static_cast<int64_t>(points_.size()) > options_.window) points_.pop_front();
   return s;
 }

@@ -28,7 +28,9 @@ std::optional<StageTransition> LengthCurriculum::Observe(int64_t step, double pe
   if (stage_ + 1 >= num_stages()) return std::nullopt;
 
   std::string reason;
-  json evidence = {{"perplexity", ppl_}, {"p99_length", p99_}, {"budget", budget()},
+  json evidence = {{"perplexity", ppl_},
+                   {"p99_length", p99_},
+                   {"budget", budget()},
                    {"steps_in_stage", steps_in_stage_}};
   if (ppl_.size() == w) {
     const size_t half = w / 2;
@@ -72,8 +74,11 @@ std::optional<StageTransition> LengthCurriculum::Observe(int64_t step, double pe
 }
 
 std::string LengthCurriculum::SaveState() const {
-  json j = {{"stage", stage_}, {"steps_in_stage", steps_in_stage_}, {"perplexity", ppl_},
-            {"p99_length", p99_}, {"budgets", budgets_}};
+  json j = {{"stage", stage_},
+            {"steps_in_stage", steps_in_stage_},
+            {"perplexity", ppl_},
+            {"p99_length", p99_},
+            {"budgets", budgets_}};
   return j.dump();
 }
 

@@ -13,8 +13,9 @@ StatusOr<TaskMix> TaskMix::Create(std::vector<std::string> sources,
   if (sources.size() != default_weights.size()) {
     return absl::InvalidArgumentError("task mix: one default weight per source expected");
   }
-  std::stable_sort(schedule.begin(), schedule.end(),
-                   [](const TaskMixStage& a, const TaskMixStage& b) { return a.from_step < b.from_step; });
+  std::stable_sort(
+      schedule.begin(), schedule.end(),
+      [](const TaskMixStage& a, const TaskMixStage& b) { return a.from_step < b.from_step; });
   TaskMix mix;
   mix.sources_ = std::move(sources);
   mix.defaults_ = std::move(default_weights);
@@ -81,8 +82,7 @@ std::vector<int> TaskMix::Draw(int64_t step, int n) const {
     double total = 0;
     for (double r : remainder) total += r;
     std::discrete_distribution<int> pick(remainder.begin(), remainder.end());
-    int i = total > 0 ? pick(rng)
-                      : std::discrete_distribution<int>(w.begin(), w.end())(rng);
+    int i = total > 0 ? pick(rng) : std::discrete_distribution<int>(w.begin(), w.end())(rng);
     out.push_back(i);
     remainder[static_cast<size_t>(i)] = 0;
   }

@@ -25,17 +25,20 @@ class SweVerifier : public Verifier {
     if (m.contains("instance")) {
       std::string base = m.value("base_dir", std::string("."));
       auto parsed = swe::ParseInstanceLine(m["instance"].dump(), "metadata", 1, base);
-      if (!parsed.ok()) return absl::InvalidArgumentError(where + std::string(parsed.status().message()));
+      if (!parsed.ok())
+        return absl::InvalidArgumentError(where + std::string(parsed.status().message()));
       inst = std::move(*parsed);
     } else if (m.contains("instances_file") && m.contains("instance_id")) {
       if (!m["instances_file"].is_string() || !m["instance_id"].is_string())
         return absl::InvalidArgumentError(where + "instances_file and instance_id must be strings");
-      auto found = Lookup(m["instances_file"].get<std::string>(),
-                          m["instance_id"].get<std::string>());
-      if (!found.ok()) return absl::InvalidArgumentError(where + std::string(found.status().message()));
+      auto found =
+          Lookup(m["instances_file"].get<std::string>(), m["instance_id"].get<std::string>());
+      if (!found.ok())
+        return absl::InvalidArgumentError(where + std::string(found.status().message()));
       inst = std::move(*found);
     } else {
-      return absl::InvalidArgumentError(where + "needs \"instance\" or \"instances_file\" + \"instance_id\"");
+      return absl::InvalidArgumentError(
+          where + "needs \"instance\" or \"instances_file\" + \"instance_id\"");
     }
     std::string_view response = input.response;
     size_t think = response.rfind("</think>");

@@ -75,9 +75,10 @@ struct RolloutClient::Impl {
     for (size_t i : idx) {
       auto it = got.find(i);
       // A failed stream's worker-side aborts (shutting down) are retried elsewhere.
-      const bool final = it != got.end() &&
-                         (out.status.ok() || it->second.result.finish_reason != FinishReason::kAborted ||
-                          it->second.result.error.empty());
+      const bool final =
+          it != got.end() &&
+          (out.status.ok() || it->second.result.finish_reason != FinishReason::kAborted ||
+           it->second.result.error.empty());
       if (!final) {
         out.unanswered.push_back(i);
         continue;
@@ -111,8 +112,9 @@ StatusOr<std::unique_ptr<RolloutClient>> RolloutClient::Connect(
                                     std::to_string(options.connect_timeout_s) + " s");
     }
     auto health = CheckHealth(ch, "rl.proto.Rollout", options.rpc_timeout_s);
-    if (!health.ok()) return Status(health.status().code(), "rollout worker " + a + ": " +
-                                                                std::string(health.status().message()));
+    if (!health.ok())
+      return Status(health.status().code(),
+                    "rollout worker " + a + ": " + std::string(health.status().message()));
     if (*health != HealthStatus::kServing) {
       return absl::UnavailableError("rollout worker " + a + ": health check says not serving");
     }
@@ -131,7 +133,8 @@ StatusOr<proto::WorkerStatus> RolloutClient::GetStatus(int worker) {
   return out;
 }
 
-StatusOr<WeightSyncStats> RolloutClient::PushWeights(int64_t version, const std::string& config_json,
+StatusOr<WeightSyncStats> RolloutClient::PushWeights(int64_t version,
+                                                     const std::string& config_json,
                                                      const model::ParamMap& params) {
   const int n = num_workers();
   WeightSyncStats stats;
@@ -151,7 +154,8 @@ StatusOr<WeightSyncStats> RolloutClient::PushWeights(int64_t version, const std:
       auto e = EncodeWeights(version, config_json, params, impl_->options.chunk_bytes,
                              [&](const proto::WeightChunk& c) { return writer->Write(c); });
       writer->WritesDone();
-      Status fin = FromGrpc(writer->Finish(), "rollout worker " + impl_->addresses[w] + " UpdateWeights");
+      Status fin =
+          FromGrpc(writer->Finish(), "rollout worker " + impl_->addresses[w] + " UpdateWeights");
       status[w] = !fin.ok() ? fin : e.status();
       if (e.ok()) enc[w] = *e;
       stats.worker_ms[w] = MsSince(t0);
@@ -187,13 +191,13 @@ StatusOr<std::vector<WorkerSample>> RolloutClient::Generate(
       if (healthy[w]) workers.push_back(w);
     }
     if (workers.empty()) {
-      return absl::UnavailableError("rollout client: every worker failed with " +
-                                    std::to_string(remaining.size()) +
-                                    " requests unanswered; last error: " +
-                                    std::string(last_error.message()));
+      return absl::UnavailableError(
+          "rollout client: every worker failed with " + std::to_string(remaining.size()) +
+          " requests unanswered; last error: " + std::string(last_error.message()));
     }
     std::vector<std::vector<size_t>> share(num_workers());
-    for (size_t k = 0; k < remaining.size(); ++k) share[workers[k % workers.size()]].push_back(remaining[k]);
+    for (size_t k = 0; k < remaining.size(); ++k)
+      share[workers[k % workers.size()]].push_back(remaining[k]);
     std::vector<Impl::StreamOutcome> outcome(num_workers());
     std::vector<std::thread> threads;
     for (int w : workers) {

@@ -28,9 +28,9 @@
 namespace rl::rollout {
 
 struct ClientOptions {
-  double connect_timeout_s = 30.0;  // per worker, health check SERVING
-  double rpc_timeout_s = 30.0;      // Status
-  double weights_timeout_s = 600.0;  // one UpdateWeights call
+  double connect_timeout_s = 30.0;     // per worker, health check SERVING
+  double rpc_timeout_s = 30.0;         // Status
+  double weights_timeout_s = 600.0;    // one UpdateWeights call
   double generate_timeout_s = 3600.0;  // one Generate stream
   int64_t chunk_bytes = int64_t{1} << 20;
   int max_message_bytes = 64 << 20;
@@ -45,7 +45,7 @@ struct WeightSyncStats {
   int64_t version = 0;
   int64_t bytes_per_worker = 0;  // tensor data bytes
   int64_t chunks_per_worker = 0;
-  double total_ms = 0;       // call → every worker has the version live
+  double total_ms = 0;            // call → every worker has the version live
   std::vector<double> worker_ms;  // per worker, the same measured from its own stream
   std::vector<proto::UpdateWeightsReply> replies;
 };

@@ -167,7 +167,8 @@ void RolloutEngine::Loop() {
       }
     }
     inbox.clear();
-    for (uint64_t h : cancels) scheduler_.Abort(std::to_string(h), "cancelled by the client", &finished);
+    for (uint64_t h : cancels)
+      scheduler_.Abort(std::to_string(h), "cancelled by the client", &finished);
     cancels.clear();
     if (stop) {
       scheduler_.AbortAll(reason, &finished);

@@ -13,7 +13,8 @@ namespace rl::rollout {
 
 StatusOr<HealthStatus> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
                                    const std::string& service, double timeout_s) {
-  if (service.size() > 127) return absl::InvalidArgumentError("health check: service name too long");
+  if (service.size() > 127)
+    return absl::InvalidArgumentError("health check: service name too long");
   std::string req;
   if (!service.empty()) {
     req.push_back(static_cast<char>(0x0A));  // field 1, length-delimited

@@ -26,8 +26,8 @@ void ModelBackend::Rebuild(std::unique_ptr<model::Model> model) {
 }
 
 StatusOr<std::unique_ptr<ModelBackend>> ModelBackend::FromCheckpoint(const std::string& dir,
-                                                                      int max_slots,
-                                                                      int num_threads) {
+                                                                     int max_slots,
+                                                                     int num_threads) {
   RL_ASSIGN_OR_RETURN(model::Checkpoint ckpt, model::LoadCheckpoint(dir));
   RL_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m,
                       model::Model::Create(ckpt.config, std::move(ckpt.params), num_threads));
@@ -36,7 +36,8 @@ StatusOr<std::unique_ptr<ModelBackend>> ModelBackend::FromCheckpoint(const std::
 
 int64_t ModelBackend::StateBytesFor(const model::ModelConfig& c, int64_t max_tokens) {
   int64_t lightning = 0, softmax = 0;
-  for (model::LayerType t : c.layer_types) (t == model::LayerType::kLightning ? lightning : softmax)++;
+  for (model::LayerType t : c.layer_types)
+    (t == model::LayerType::kLightning ? lightning : softmax)++;
   const int64_t per_lightning = c.num_heads * c.head_dim * c.head_dim * 4;
   const int64_t per_softmax = 2 * max_tokens * c.num_kv_heads * c.head_dim * 4;
   return lightning * per_lightning + softmax * per_softmax;
@@ -71,7 +72,8 @@ Status ModelBackend::Step(std::span<const int> slots, std::span<const int32_t> t
   step_states_.clear();
   for (int slot : slots) {
     model::DecodeState* s = states_.at(static_cast<size_t>(slot)).get();
-    if (s == nullptr) return absl::InternalError("decode step on free slot " + std::to_string(slot));
+    if (s == nullptr)
+      return absl::InternalError("decode step on free slot " + std::to_string(slot));
     step_states_.push_back(s);
   }
   return model::DecodeStep(*model_, step_states_, tokens, ws_.get(), logits);
@@ -98,7 +100,8 @@ Status ModelBackend::Apply(WeightUpdate& update) {
   const std::string where = "weight update v" + std::to_string(update.version) + ": ";
   if (!update.config_json.empty()) {
     auto parsed = model::ParseHfConfig(update.config_json, "weight update config_json");
-    if (!parsed.ok()) return Status(parsed.status().code(), where + std::string(parsed.status().message()));
+    if (!parsed.ok())
+      return Status(parsed.status().code(), where + std::string(parsed.status().message()));
   }
   if (NeedsRestart(update)) {
     if (update.config_json.empty()) {

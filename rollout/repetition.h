@@ -31,10 +31,10 @@ struct RepetitionSection;
 namespace rl::rollout {
 
 struct RepetitionConfig {
-  int64_t consecutive = 3000;   // M1 rule: run length N (0 = off)
+  int64_t consecutive = 3000;    // M1 rule: run length N (0 = off)
   double prob_threshold = 0.99;  // M1 rule: p must be strictly above this
-  int64_t ngram = 0;            // n-gram rule: n (0 = off)
-  int64_t ngram_repeats = 0;    // n-gram rule: k back-to-back copies (>= 2 when ngram > 0)
+  int64_t ngram = 0;             // n-gram rule: n (0 = off)
+  int64_t ngram_repeats = 0;     // n-gram rule: k back-to-back copies (>= 2 when ngram > 0)
 
   // From the YAML section rollout.repetition (treatment/penalty are the driver's business).
   static RepetitionConfig FromSection(const config::RepetitionSection& section);
@@ -64,7 +64,7 @@ class RepetitionBreaker {
 
  private:
   RepetitionConfig config_;
-  std::vector<int32_t> ring_;   // last n tokens; ring_[observed_ % n]
+  std::vector<int32_t> ring_;  // last n tokens; ring_[observed_ % n]
   int64_t observed_ = 0;
   int64_t high_prob_run_ = 0;
   int64_t ngram_run_ = 0;

@@ -16,10 +16,10 @@ namespace rl::rollout {
 struct GenerationRequest {
   std::string request_id;
   int64_t group_index = 0;
-  std::vector<int32_t> prompt;      // at least one token
-  int64_t max_new_tokens = 1;       // budget, >= 1
-  SamplerOptions sampling;  // rollout/sampling.h
-  uint64_t seed = 0;        // the sequence's RNG stream (SequenceRng(seed, 0)): one per request
+  std::vector<int32_t> prompt;  // at least one token
+  int64_t max_new_tokens = 1;   // budget, >= 1
+  SamplerOptions sampling;      // rollout/sampling.h
+  uint64_t seed = 0;            // the sequence's RNG stream (SequenceRng(seed, 0)): one per request
   std::vector<int32_t> stop_tokens;  // in addition to the engine's eos ids
   int64_t min_policy_version = 0;    // not admitted before this version is live
 };
@@ -39,11 +39,11 @@ struct Timings {
 struct GenerationResult {
   std::string request_id;
   int64_t group_index = 0;
-  std::vector<int32_t> tokens;   // generated tokens; an eos/stop token is included
-  std::vector<float> logprobs;   // log softmax(z/T)[token], full vocabulary, per token
+  std::vector<int32_t> tokens;  // generated tokens; an eos/stop token is included
+  std::vector<float> logprobs;  // log softmax(z/T)[token], full vocabulary, per token
   FinishReason finish_reason = FinishReason::kAborted;
   BreakerTrip breaker = BreakerTrip::kNone;
-  int64_t policy_version = -1;       // version of the first generated token (-1: none)
+  int64_t policy_version = -1;        // version of the first generated token (-1: none)
   std::vector<VersionSpan> versions;  // one span per version that generated tokens
   Timings timings;
   int32_t prompt_tokens = 0;

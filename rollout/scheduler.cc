@@ -141,12 +141,11 @@ bool Scheduler::Record(Sequence& seq, int32_t token, float logprob,
   ++stats_.tokens_generated;
   seq.next_input = token;
 
-  const bool eos =
-      token == backend_->eos_token_id() ||
-      std::find(options_.eos_tokens.begin(), options_.eos_tokens.end(), token) !=
-          options_.eos_tokens.end() ||
-      std::find(seq.req.stop_tokens.begin(), seq.req.stop_tokens.end(), token) !=
-          seq.req.stop_tokens.end();
+  const bool eos = token == backend_->eos_token_id() ||
+                   std::find(options_.eos_tokens.begin(), options_.eos_tokens.end(), token) !=
+                       options_.eos_tokens.end() ||
+                   std::find(seq.req.stop_tokens.begin(), seq.req.stop_tokens.end(), token) !=
+                       seq.req.stop_tokens.end();
   const BreakerTrip trip = seq.breaker.Observe(token, logprob);
   if (eos) {
     Finish(seq, FinishReason::kEos, out);
@@ -190,7 +189,8 @@ Status Scheduler::Admit(std::vector<GenerationResult>* finished) {
     const int64_t prompt = static_cast<int64_t>(seq.req.prompt.size());
     std::string error;
     for (int32_t t : seq.req.prompt) {
-      if (t >= V) error = "prompt token " + std::to_string(t) + " >= vocab_size " + std::to_string(V);
+      if (t >= V)
+        error = "prompt token " + std::to_string(t) + " >= vocab_size " + std::to_string(V);
     }
     if (error.empty() && prompt >= max_pos) {
       error = "prompt of " + std::to_string(prompt) + " tokens leaves no room under max_position " +
@@ -257,10 +257,10 @@ Status Scheduler::Step(std::vector<GenerationResult>* finished) {
     return st;
   }
   for (size_t b = 0; b < B; ++b) {
-    SampleAndRecord(*live_[b],
-                    std::span<const float>(logits_.data() + b * static_cast<size_t>(V),
-                                           static_cast<size_t>(V)),
-                    finished);
+    SampleAndRecord(
+        *live_[b],
+        std::span<const float>(logits_.data() + b * static_cast<size_t>(V), static_cast<size_t>(V)),
+        finished);
   }
   Compact();
   return absl::OkStatus();

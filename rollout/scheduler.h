@@ -37,7 +37,7 @@ namespace rl::rollout {
 using Clock = std::chrono::steady_clock;
 
 struct SchedulerOptions {
-  int max_batch = 16;                     // live sequences at most
+  int max_batch = 16;  // live sequences at most
   int64_t max_state_bytes = int64_t{1} << 30;
   RepetitionConfig repetition;
   std::vector<int32_t> eos_tokens;  // in addition to the model's eos_token_id
@@ -79,7 +79,7 @@ class Scheduler {
   // A backend error aborts the live sequences it concerns and is returned.
   Status Step(std::vector<GenerationResult>* finished);
 
-  bool HasWork() const;          // something live, or queued and admissible
+  bool HasWork() const;  // something live, or queued and admissible
   const SchedulerStats& stats() const { return stats_; }
   int64_t version() const { return stats_.policy_version; }
 
@@ -101,7 +101,7 @@ class Scheduler {
   std::deque<std::unique_ptr<Sequence>> queue_;
   std::vector<std::unique_ptr<Sequence>> live_;
   std::vector<int> free_slots_;
-  Sampler sampler_;             // workspace sized to V once
+  Sampler sampler_;            // workspace sized to V once
   std::vector<float> logits_;  // (max_batch, V)
   std::vector<int> step_slots_;
   std::vector<int32_t> step_tokens_;

@@ -82,8 +82,8 @@ Status WeightAssembler::CloseTensor() {
 }
 
 Status WeightAssembler::Add(const proto::WeightChunk& c) {
-  const std::string where = "weight chunk " + std::to_string(chunks_) + " (tensor '" +
-                            c.tensor_name() + "'): ";
+  const std::string where =
+      "weight chunk " + std::to_string(chunks_) + " (tensor '" + c.tensor_name() + "'): ";
   if (last_seen_) return absl::InvalidArgumentError(where + "after the last chunk");
   if (chunks_ == 0) {
     update_.version = c.version();
@@ -110,7 +110,8 @@ Status WeightAssembler::Add(const proto::WeightChunk& c) {
     for (int64_t d : current_->shape) {
       if (d < 0) return absl::InvalidArgumentError(where + "negative dimension");
     }
-    if (current_->numel() > (int64_t{1} << 34)) return absl::InvalidArgumentError(where + "too large");
+    if (current_->numel() > (int64_t{1} << 34))
+      return absl::InvalidArgumentError(where + "too large");
     current_->data.resize(static_cast<size_t>(current_->numel()));
     filled_ = 0;
     checksum_ = Fnv1a64(current_name_.data(), current_name_.size(), checksum_);
@@ -137,8 +138,8 @@ Status WeightAssembler::Add(const proto::WeightChunk& c) {
 StatusOr<WeightUpdate> WeightAssembler::Finish() {
   if (!last_seen_) {
     return absl::DataLossError("weight update of version " + std::to_string(update_.version) +
-                               ": stream ended before the last chunk (" +
-                               std::to_string(chunks_) + " chunks)");
+                               ": stream ended before the last chunk (" + std::to_string(chunks_) +
+                               " chunks)");
   }
   if (static_cast<int64_t>(update_.params.size()) != num_tensors_) {
     return absl::DataLossError("weight update: " + std::to_string(update_.params.size()) +

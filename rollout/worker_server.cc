@@ -47,7 +47,8 @@ struct ServiceState {
   bool shutting_down = false;
 };
 
-class GenerateReactor : public grpc::ServerBidiReactor<proto::GenerateMessage, proto::GenerateEvent> {
+class GenerateReactor
+    : public grpc::ServerBidiReactor<proto::GenerateMessage, proto::GenerateEvent> {
  public:
   explicit GenerateReactor(ServiceState* state)
       : state_(state), sink_(std::make_shared<StreamSink>()) {
@@ -254,15 +255,17 @@ class UpdateWeightsReactor : public grpc::ServerReadReactor<proto::WeightChunk> 
     reply_->set_bytes(assembler_.bytes());
     reply_->set_tensors(static_cast<int64_t>(update->params.size()));
     reply_->set_receive_ms(std::chrono::duration<double, std::milli>(received - first_).count());
-    state_->engine->UpdateWeights(std::move(update).value(), [this, received](const WeightApplyResult& r) {
-      reply_->set_apply_ms(
-          std::chrono::duration<double, std::milli>(SteadyClock::now() - received).count());
-      if (r.status.ok()) {
-        RL_LOG(Info) << "weights v" << r.version << " live (" << reply_->bytes() << " bytes, receive "
-                     << reply_->receive_ms() << " ms, apply " << reply_->apply_ms() << " ms)";
-      }
-      Finish(r.status.ok() ? grpc::Status::OK : ToGrpc(r.status));
-    });
+    state_->engine->UpdateWeights(
+        std::move(update).value(), [this, received](const WeightApplyResult& r) {
+          reply_->set_apply_ms(
+              std::chrono::duration<double, std::milli>(SteadyClock::now() - received).count());
+          if (r.status.ok()) {
+            RL_LOG(Info) << "weights v" << r.version << " live (" << reply_->bytes()
+                         << " bytes, receive " << reply_->receive_ms() << " ms, apply "
+                         << reply_->apply_ms() << " ms)";
+          }
+          Finish(r.status.ok() ? grpc::Status::OK : ToGrpc(r.status));
+        });
   }
 
   void OnDone() override { delete this; }
@@ -415,8 +418,9 @@ void RolloutWorker::Shutdown() {
     if (sink->reactor != nullptr) sink->reactor->BeginShutdownLocked();
   }
   m.engine->Stop("rollout worker shutting down");
-  const auto grace = std::chrono::system_clock::now() +
-                     std::chrono::milliseconds(static_cast<int64_t>(m.options.shutdown_grace_s * 1000));
+  const auto grace =
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(static_cast<int64_t>(m.options.shutdown_grace_s * 1000));
   m.server->Shutdown(grace);
   {
     std::lock_guard<std::mutex> lock(m.mu);

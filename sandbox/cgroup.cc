@@ -21,7 +21,7 @@ namespace rl::sandbox::internal {
 namespace {
 
 struct Support {
-  int version = 0;                                     // 0 none, 1, 2
+  int version = 0;                                                     // 0 none, 1, 2
   std::string memory_parent, pids_parent, cpu_parent, cpuacct_parent;  // our own groups
 };
 

@@ -419,8 +419,7 @@ absl::StatusOr<JobResult> RunJob(const JobSpec& spec) {
   }
 
   Observed seen;
-  Supervise(init, spec, cgroup->get(), in->write, out->read, err->read, ctl->read, start,
-            &seen);
+  Supervise(init, spec, cgroup->get(), in->write, out->read, err->read, ctl->read, start, &seen);
   JobResult r;
   r.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   r.cpu_s = Seconds(seen.usage.ru_utime) + Seconds(seen.usage.ru_stime);

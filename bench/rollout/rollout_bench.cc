@@ -39,7 +39,8 @@ int Main(int argc, char** argv) {
     if (a == "--threads") threads = v;
   }
   auto config = model::ModelConfigFromArch(config::ArchSection{});
-  if (!config.ok()) return std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str()), 1;
+  if (!config.ok())
+    return std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str()), 1;
   const std::string config_json = *model::HfConfigToJson(*config);
   const model::ParamMap params = model::InitParams(*config, 1);
 
@@ -47,21 +48,24 @@ int Main(int argc, char** argv) {
   std::vector<std::string> addresses;
   for (int w = 0; w < workers; ++w) {
     SchedulerOptions opt;
-    auto engine = std::make_unique<RolloutEngine>(std::make_unique<ModelBackend>(nullptr, 16, threads), opt);
+    auto engine =
+        std::make_unique<RolloutEngine>(std::make_unique<ModelBackend>(nullptr, 16, threads), opt);
     auto s = RolloutWorker::Start(std::move(engine), WorkerOptions{});
     if (!s.ok()) return std::fprintf(stderr, "%s\n", std::string(s.status().message()).c_str()), 1;
     addresses.push_back((*s)->address());
     servers.push_back(std::move(s).value());
   }
   auto client = RolloutClient::Connect(addresses);
-  if (!client.ok()) return std::fprintf(stderr, "%s\n", std::string(client.status().message()).c_str()), 1;
+  if (!client.ok())
+    return std::fprintf(stderr, "%s\n", std::string(client.status().message()).c_str()), 1;
 
   int64_t n_params = 0;
   for (const auto& [n, t] : params) n_params += t.numel();
   std::printf("## Weight sync: default model (%lld parameters), %d workers, loopback\n\n",
               static_cast<long long>(n_params), workers);
-  std::printf("| push | bytes/worker | chunks/worker | total ms (median of %d) | receive ms | apply ms |\n",
-              repeats);
+  std::printf(
+      "| push | bytes/worker | chunks/worker | total ms (median of %d) | receive ms | apply ms |\n",
+      repeats);
   std::printf("|---|---|---|---|---|---|\n");
   for (int with_config = 1; with_config >= 0; --with_config) {
     std::vector<double> total, receive, apply;
@@ -69,7 +73,8 @@ int Main(int argc, char** argv) {
     for (int r = 0; r < repeats; ++r) {
       static int64_t version = 0;
       auto s = (*client)->PushWeights(++version, with_config ? config_json : "", params);
-      if (!s.ok()) return std::fprintf(stderr, "%s\n", std::string(s.status().message()).c_str()), 1;
+      if (!s.ok())
+        return std::fprintf(stderr, "%s\n", std::string(s.status().message()).c_str()), 1;
       total.push_back(s->total_ms);
       receive.push_back(s->replies[0].receive_ms());
       apply.push_back(s->replies[0].apply_ms());

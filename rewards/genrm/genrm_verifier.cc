@@ -89,7 +89,8 @@ class GenRMVerifier : public Verifier {
     RL_ASSIGN_OR_RETURN(
         std::string prompt,
         FillTemplate(grade ? options_.grade_template : options_.pairwise_template,
-                     {{"prompt", task.prompt}, {"reference", reference},
+                     {{"prompt", task.prompt},
+                      {"reference", reference},
                       {"response", std::string(response)}},
                      grade ? "rewards.genrm.grade_template" : "rewards.genrm.pairwise_template"));
     auto out = judge_(prompt, input.deadline);
@@ -128,15 +129,15 @@ class EngineJudge {
  public:
   static StatusOr<std::shared_ptr<EngineJudge>> Create(const GenRMOptions& o) {
     const std::string where = "rewards.genrm.checkpoint " + o.checkpoint + ": ";
-    if (o.checkpoint.empty()) return absl::InvalidArgumentError("rewards.genrm.checkpoint is empty");
+    if (o.checkpoint.empty())
+      return absl::InvalidArgumentError("rewards.genrm.checkpoint is empty");
     auto tok = tokenizer::Tokenizer::Load(o.checkpoint + "/tokenizer.json");
     if (!tok.ok()) {
       return absl::Status(tok.status().code(), where + std::string(tok.status().message()));
     }
     auto backend = rollout::ModelBackend::FromCheckpoint(o.checkpoint, o.max_batch, o.threads);
     if (!backend.ok()) {
-      return absl::Status(backend.status().code(),
-                          where + std::string(backend.status().message()));
+      return absl::Status(backend.status().code(), where + std::string(backend.status().message()));
     }
     auto j = std::make_shared<EngineJudge>();
     j->options_ = o;

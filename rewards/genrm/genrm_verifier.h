@@ -34,31 +34,31 @@ extern const char kDefaultGradeTemplate[];
 extern const char kDefaultPairwiseTemplate[];
 
 struct GenRMOptions {
-  std::string checkpoint;             // judge checkpoint directory (with tokenizer.json)
-  std::string grade_template;         // empty = kDefaultGradeTemplate
-  std::string pairwise_template;      // empty = kDefaultPairwiseTemplate
+  std::string checkpoint;         // judge checkpoint directory (with tokenizer.json)
+  std::string grade_template;     // empty = kDefaultGradeTemplate
+  std::string pairwise_template;  // empty = kDefaultPairwiseTemplate
   std::string reference_field = "reference_response";
   int64_t max_verdict_tokens = 64;
-  double temperature = 0.0;           // 0 = greedy
+  double temperature = 0.0;  // 0 = greedy
   uint64_t seed = 0;
-  int max_batch = 8;                  // judge sequences decoded together
-  int threads = 1;                    // compute threads of the judge model
-  bool chat_template = true;          // wrap the filled prompt in the chat template
-  bool strip_thinking = true;         // judge only the text after the response's last </think>
+  int max_batch = 8;           // judge sequences decoded together
+  int threads = 1;             // compute threads of the judge model
+  bool chat_template = true;   // wrap the filled prompt in the chat template
+  bool strip_thinking = true;  // judge only the text after the response's last </think>
 };
 
 GenRMOptions OptionsFromConfig(const config::GenRMSection& section);
 
 struct JudgeOutput {
-  std::string text;             // the raw verdict
-  int64_t prompt_tokens = -1;   // -1 = unknown (scripted judges)
+  std::string text;            // the raw verdict
+  int64_t prompt_tokens = -1;  // -1 = unknown (scripted judges)
   int64_t verdict_tokens = -1;
-  std::string finish_reason;    // "eos", "length", … ("" when unknown)
+  std::string finish_reason;  // "eos", "length", … ("" when unknown)
 };
 
 // Generates the judge's reply to a filled prompt; honours the deadline (DeadlineExceeded).
-using JudgeFn = std::function<StatusOr<JudgeOutput>(const std::string& prompt,
-                                                   Clock::time_point deadline)>;
+using JudgeFn =
+    std::function<StatusOr<JudgeOutput>(const std::string& prompt, Clock::time_point deadline)>;
 
 // The in-process engine judge: loads options.checkpoint (config.json, weights,
 // tokenizer.json) and starts a RolloutEngine with its own thread. Errors name the directory.

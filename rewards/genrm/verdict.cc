@@ -31,8 +31,7 @@ std::string Normalize(std::string_view in) {
   for (const char* dash : {"\xE2\x88\x92", "\xE2\x80\x93", "\xE2\x80\x94"}) {
     for (size_t p; (p = s.find(dash)) != std::string::npos;) s.replace(p, 3, "-");
   }
-  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '*' || c == '`'; }),
-          s.end());
+  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '*' || c == '`'; }), s.end());
   return s;
 }
 
@@ -62,21 +61,20 @@ constexpr auto kFlags = std::regex::ECMAScript | std::regex::icase;
 
 // A value token: a signed number, or (pairwise) a verdict word.
 struct Mode {
-  std::string value;       // regex of one captured value
-  std::string strict;      // regex of the strict final line (one capture)
+  std::string value;                  // regex of one captured value
+  std::string strict;                 // regex of the strict final line (one capture)
   std::vector<std::string> patterns;  // each with exactly one capture
 };
 
 const Mode& GradeMode() {
   static const Mode m = [] {
     const std::string n = "([+-]?\\d+(?:\\.\\d+)?)";
-    return Mode{n, "^score\\s*:\\s*" + n + "\\s*\\.?$",
-                          {"(?:score|rating|grade)\\s*(?:[:=]|\\s(?:is|of))\\s*" + n,
-                           "\\[\\[\\s*" + n + "\\s*\\]\\]",
-                           n + "\\s*/\\s*5(?!\\d|\\.\\d)",
-                           n + "\\s+out\\s+of\\s+5(?!\\d|\\.\\d)",
-                           "<score>\\s*" + n + "\\s*</score>",
-                           "^\\s*" + n + "\\s*\\.?\\s*$"}};
+    return Mode{
+        n,
+        "^score\\s*:\\s*" + n + "\\s*\\.?$",
+        {"(?:score|rating|grade)\\s*(?:[:=]|\\s(?:is|of))\\s*" + n, "\\[\\[\\s*" + n + "\\s*\\]\\]",
+         n + "\\s*/\\s*5(?!\\d|\\.\\d)", n + "\\s+out\\s+of\\s+5(?!\\d|\\.\\d)",
+         "<score>\\s*" + n + "\\s*</score>", "^\\s*" + n + "\\s*\\.?\\s*$"}};
   }();
   return m;
 }
@@ -84,11 +82,10 @@ const Mode& GradeMode() {
 const Mode& PairwiseMode() {
   static const Mode m = [] {
     const std::string v = "([+-]?\\d+(?:\\.\\d+)?|better|worse|equal|tie|same)";
-    return Mode{v, "^verdict\\s*:\\s*" + v + "\\s*\\.?$",
-                          {"verdict\\s*(?:[:=]|\\sis)\\s*" + v,
-                           "\\[\\[\\s*" + v + "\\s*\\]\\]",
-                           "\\b(?:response\\s+)?([ab])\\s+is\\s+better\\b",
-                           "^\\s*" + v + "\\s*\\.?\\s*$"}};
+    return Mode{v,
+                "^verdict\\s*:\\s*" + v + "\\s*\\.?$",
+                {"verdict\\s*(?:[:=]|\\sis)\\s*" + v, "\\[\\[\\s*" + v + "\\s*\\]\\]",
+                 "\\b(?:response\\s+)?([ab])\\s+is\\s+better\\b", "^\\s*" + v + "\\s*\\.?\\s*$"}};
   }();
   return m;
 }
@@ -135,8 +132,8 @@ StatusOr<int> Parse(std::string_view raw, bool pairwise) {
     }
   }
   // 2. Every recognised form anywhere; all must agree, none may be hedged.
-  static const std::regex hedge(
-      "^\\s*(?:or|to|and|-)\\s*(?:[+-]?\\d|better|worse|equal|tie|same)", kFlags);
+  static const std::regex hedge("^\\s*(?:or|to|and|-)\\s*(?:[+-]?\\d|better|worse|equal|tie|same)",
+                                kFlags);
   static const std::vector<std::regex> grade_res = [] {
     std::vector<std::regex> r;
     for (const auto& p : GradeMode().patterns) r.emplace_back(p, kFlags);
@@ -149,8 +146,8 @@ StatusOr<int> Parse(std::string_view raw, bool pairwise) {
   }();
   std::set<int> values;
   for (const std::regex& re : pairwise ? pair_res : grade_res) {
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), re);
-         it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+         ++it) {
       const std::smatch& m = *it;
       const std::string after = text.substr(static_cast<size_t>(m.position(0) + m.length(0)));
       if (std::regex_search(after, hedge, std::regex_constants::match_continuous)) {

@@ -56,9 +56,11 @@ StatusOr<WorkerArgs> ReadArgs(const ArgParser& p) {
   if (a.threads < 1) return absl::InvalidArgumentError("--threads: must be >= 1");
   if (a.scheduler.max_batch < 1) return absl::InvalidArgumentError("--max-batch: must be >= 1");
   if (state_mb < 1) return absl::InvalidArgumentError("--max-state-mb: must be >= 1");
-  if (a.worker.heartbeat_ms < 10) return absl::InvalidArgumentError("--heartbeat-ms: must be >= 10");
+  if (a.worker.heartbeat_ms < 10)
+    return absl::InvalidArgumentError("--heartbeat-ms: must be >= 10");
   Status st = a.scheduler.repetition.Validate();
-  if (!st.ok()) return absl::InvalidArgumentError("repetition breaker: " + std::string(st.message()));
+  if (!st.ok())
+    return absl::InvalidArgumentError("repetition breaker: " + std::string(st.message()));
   return a;
 }
 
@@ -69,7 +71,8 @@ int RunRolloutWorker(const Args& args) {
               "Serve rollouts over gRPC (rl.proto.Rollout + grpc.health.v1.Health).");
   p.Option("listen", "HOST:PORT", "address to listen on (port 0 picks a free port)");
   p.Option("model", "DIR", "checkpoint directory to load; without it, wait for UpdateWeights");
-  p.Option("config", "YAML", "take rollout.repetition and rollout.threads_per_worker from a run config");
+  p.Option("config", "YAML",
+           "take rollout.repetition and rollout.threads_per_worker from a run config");
   p.Option("threads", "N", "compute threads of the model", "1");
   p.Option("max-batch", "N", "live sequences per decode step", "16");
   p.Option("max-state-mb", "MB", "admission limit on decode-state/KV-cache memory", "1024");
@@ -96,7 +99,8 @@ int RunRolloutWorker(const Args& args) {
 
   std::unique_ptr<rollout::ModelBackend> backend;
   if (!a->model_dir.empty()) {
-    auto b = rollout::ModelBackend::FromCheckpoint(a->model_dir, a->scheduler.max_batch, a->threads);
+    auto b =
+        rollout::ModelBackend::FromCheckpoint(a->model_dir, a->scheduler.max_batch, a->threads);
     if (!b.ok()) return Fail(b.status());
     backend = std::move(b).value();
   } else {

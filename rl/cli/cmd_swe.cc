@@ -34,9 +34,10 @@ int RunSweEval(const Args& args) {
   if (Status s = sandbox::ProbeSupport(); !s.ok()) return Fail(s);
   auto insts = swe::ReadInstances(p.Get("instances"));
   if (!insts.ok()) return Fail(insts.status());
-  std::string patches_file = p.GetFlag("gold")
-      ? (std::filesystem::path(p.Get("instances")).parent_path() / "gold.jsonl").string()
-      : p.Get("patches");
+  std::string patches_file =
+      p.GetFlag("gold")
+          ? (std::filesystem::path(p.Get("instances")).parent_path() / "gold.jsonl").string()
+          : p.Get("patches");
   auto patches = swe::ReadPatches(patches_file);
   if (!patches.ok()) return Fail(patches.status());
   std::vector<std::string> only = p.GetAll("id");
@@ -50,7 +51,9 @@ int RunSweEval(const Args& args) {
   for (const auto& [id, patch] : *patches) {
     bool known = false;
     for (const swe::Instance& inst : *insts) known = known || inst.instance_id == id;
-    if (!known) std::cerr << "rl swe eval: warning: " << patches_file << ": unknown instance '" << id << "'\n";
+    if (!known)
+      std::cerr << "rl swe eval: warning: " << patches_file << ": unknown instance '" << id
+                << "'\n";
   }
   sandbox::SandboxPool pool(static_cast<int>(*jobs_n));
   auto start = std::chrono::steady_clock::now();

@@ -54,10 +54,12 @@ struct ArchSection {
     v.Field("layer_types", layer_types,
             Doc("per layer: linear_attention (lightning) or full_attention (softmax)")
                 .OneOf({"linear_attention", "full_attention"}));
-    v.Field("num_heads", num_heads, Doc("attention heads H (a power of two for lightning decay)").Min(1));
+    v.Field("num_heads", num_heads,
+            Doc("attention heads H (a power of two for lightning decay)").Min(1));
     v.Field("head_dim", head_dim, Doc("head dimension D").Min(1));
     v.Field("num_kv_heads", num_kv_heads, Doc("key/value heads of softmax layers (GQA)").Min(1));
-    v.Field("rotary_dim", rotary_dim, Doc("dims of each head rotated by RoPE (partial RoPE)").Min(0));
+    v.Field("rotary_dim", rotary_dim,
+            Doc("dims of each head rotated by RoPE (partial RoPE)").Min(0));
     v.Field("rope_theta", rope_theta, Doc("RoPE base").Min(0, true));
     v.Field("intermediate_size", intermediate_size, Doc("expert hidden size I").Min(1));
     v.Field("num_experts", num_experts, Doc("experts E (1 = dense MLP)").Min(1));
@@ -86,7 +88,8 @@ struct ModelSection {
     v.Field("checkpoint", checkpoint,
             Doc("Hugging Face checkpoint directory (config.json + model.safetensors); empty = "
                 "initialise `arch` randomly"));
-    v.Field("tokenizer", tokenizer, Doc("tokenizer.json path; empty = the checkpoint's, or the embedded one"));
+    v.Field("tokenizer", tokenizer,
+            Doc("tokenizer.json path; empty = the checkpoint's, or the embedded one"));
     v.Section("arch", arch, "inline architecture used when `checkpoint` is empty");
   }
 };
@@ -123,7 +126,8 @@ struct EvalSection {
   template <class V>
   void Visit(V& v) {
     v.Field("path", path, Doc("held-out JSONL task set (never trained on)"));
-    v.Field("generator", generator, Doc("or a built-in generator with a seed disjoint from training"));
+    v.Field("generator", generator,
+            Doc("or a built-in generator with a seed disjoint from training"));
     v.Field("params", params, Doc("generator parameters"));
     v.Field("size", size, Doc("number of held-out tasks").Min(1));
     v.Field("every_steps", every_steps, Doc("evaluate every N steps (0 = never)").Min(0));
@@ -164,11 +168,14 @@ struct RepetitionSection {
   template <class V>
   void Visit(V& v) {
     v.Field("consecutive", consecutive,
-            Doc("M1 breaker: stop after N consecutive tokens each above prob_threshold (0 = off)").Min(0));
+            Doc("M1 breaker: stop after N consecutive tokens each above prob_threshold (0 = off)")
+                .Min(0));
     v.Field("prob_threshold", prob_threshold, Doc("probability of the M1 breaker").Range(0, 1));
     v.Field("ngram", ngram, Doc("n-gram breaker: n (0 = off)").Min(0));
-    v.Field("ngram_repeats", ngram_repeats, Doc("n-gram breaker: stop when the last n-gram repeated this often").Min(0));
-    v.Field("treatment", treatment, Doc("reward of a tripped sample").OneOf({"zero", "penalty", "drop"}));
+    v.Field("ngram_repeats", ngram_repeats,
+            Doc("n-gram breaker: stop when the last n-gram repeated this often").Min(0));
+    v.Field("treatment", treatment,
+            Doc("reward of a tripped sample").OneOf({"zero", "penalty", "drop"}));
     v.Field("penalty", penalty, Doc("reward when treatment = penalty"));
   }
 };
@@ -186,15 +193,18 @@ struct RolloutSection {
   RepetitionSection repetition;
   template <class V>
   void Visit(V& v) {
-    v.Field("workers", workers, Doc("rollout worker processes to spawn locally (0 = use addresses)").Min(0));
+    v.Field("workers", workers,
+            Doc("rollout worker processes to spawn locally (0 = use addresses)").Min(0));
     v.Field("addresses", addresses, Doc("host:port of already running workers"));
     v.Field("prompts_per_step", prompts_per_step, Doc("prompts B per step").Min(1));
     v.Field("group_size", group_size, Doc("responses G per prompt").Min(1));
     v.Field("max_new_tokens", max_new_tokens,
             Doc("generation budget when no length curriculum is set").Min(1));
-    v.Field("max_staleness", max_staleness, Doc("policy versions generation may lag (0 = on-policy)").Min(0));
+    v.Field("max_staleness", max_staleness,
+            Doc("policy versions generation may lag (0 = on-policy)").Min(0));
     v.Field("threads_per_worker", threads_per_worker, Doc("compute threads of each worker").Min(1));
-    v.Field("request_timeout_s", request_timeout_s, Doc("deadline of one generation request").Min(0, true));
+    v.Field("request_timeout_s", request_timeout_s,
+            Doc("deadline of one generation request").Min(0, true));
     v.Section("sampling", sampling, "sampling parameters");
     v.Section("repetition", repetition, "repetition circuit breakers");
   }
@@ -223,25 +233,31 @@ struct AlgorithmSection {
   template <class V>
   void Visit(V& v) {
     v.Field("name", name, Doc("policy loss").OneOf({"cispo", "grpo"}));
-    v.Field("eps_low", eps_low, Doc("CISPO: IS weight clipped below at 1 − eps_low (1 = no lower bound)").Min(0));
+    v.Field("eps_low", eps_low,
+            Doc("CISPO: IS weight clipped below at 1 − eps_low (1 = no lower bound)").Min(0));
     v.Field("eps_high", eps_high, Doc("CISPO: IS weight clipped above at 1 + eps_high").Min(0));
-    v.Field("token_mask", token_mask, Doc("CISPO token mask (M1 eq. 6)").OneOf({"none", "m1", "ppo"}));
+    v.Field("token_mask", token_mask,
+            Doc("CISPO token mask (M1 eq. 6)").OneOf({"none", "m1", "ppo"}));
     v.Field("clip_eps", clip_eps, Doc("GRPO: PPO clip range ε").Min(0));
     v.Field("dual_clip_c", dual_clip_c, Doc("GRPO: drop tokens with Â<0 and r > c").Min(1));
     v.Field("kl_beta", kl_beta, Doc("KL coefficient β (0 = no reference model)").Min(0));
-    v.Field("kl_estimator", kl_estimator, Doc("KL estimator").OneOf({"k1", "k2", "k3", "low_var_kl"}));
+    v.Field("kl_estimator", kl_estimator,
+            Doc("KL estimator").OneOf({"k1", "k2", "k3", "low_var_kl"}));
     v.Field("balanced_advantages", balanced_advantages,
             Doc("GRPO: rescale so token-weighted positive and negative advantage mass are equal"));
-    v.Field("loss_agg", loss_agg, Doc("loss aggregation")
-                                      .OneOf({"token-mean", "seq-mean-token-mean",
-                                              "seq-mean-token-sum", "mix"}));
-    v.Field("loss_mix_w", loss_mix_w, Doc("mix: w·token-mean + (1−w)·seq-mean-token-mean").Range(0, 1));
+    v.Field("loss_agg", loss_agg,
+            Doc("loss aggregation")
+                .OneOf({"token-mean", "seq-mean-token-mean", "seq-mean-token-sum", "mix"}));
+    v.Field("loss_mix_w", loss_mix_w,
+            Doc("mix: w·token-mean + (1−w)·seq-mean-token-mean").Range(0, 1));
     v.Field("normalize_std", normalize_std, Doc("divide group advantages by the group std"));
     v.Field("eps_std", eps_std, Doc("ε added to the group std").Min(0));
     v.Field("drop_zero_variance", drop_zero_variance,
             Doc("drop groups whose rewards are all equal and refill (dynamic sampling)"));
-    v.Field("updates_per_batch", updates_per_batch, Doc("optimiser updates per generation batch").Min(1));
-    v.Field("tis_cap", tis_cap, Doc("truncated importance sampling cap vs rollout log-probs (0 = off)").Min(0));
+    v.Field("updates_per_batch", updates_per_batch,
+            Doc("optimiser updates per generation batch").Min(1));
+    v.Field("tis_cap", tis_cap,
+            Doc("truncated importance sampling cap vs rollout log-probs (0 = off)").Min(0));
   }
 };
 
@@ -264,7 +280,8 @@ struct OptimizerSection {
     v.Field("eps", eps, Doc("AdamW ε (M1: 1e-15)").Min(0));
     v.Field("weight_decay", weight_decay, Doc("decoupled weight decay").Min(0));
     v.Field("decay_all", decay_all, Doc("also decay norms, biases and embeddings"));
-    v.Field("schedule", schedule, Doc("learning-rate schedule").OneOf({"constant", "linear_warmup", "cosine"}));
+    v.Field("schedule", schedule,
+            Doc("learning-rate schedule").OneOf({"constant", "linear_warmup", "cosine"}));
     v.Field("warmup_steps", warmup_steps, Doc("linear warm-up steps").Min(0));
     v.Field("min_lr_ratio", min_lr_ratio, Doc("cosine floor as a fraction of lr").Range(0, 1));
     v.Field("clip_norm", clip_norm, Doc("global gradient-norm clip (0 = off)").Min(0));
@@ -280,12 +297,18 @@ struct LengthCurriculumSection {
   int64_t max_steps_per_stage = 0;
   template <class V>
   void Visit(V& v) {
-    v.Field("stages", stages, Doc("generation budgets in tokens, e.g. [40960, 49152, …] (empty = rollout.max_new_tokens)").Min(1));
+    v.Field(
+        "stages", stages,
+        Doc("generation budgets in tokens, e.g. [40960, 49152, …] (empty = rollout.max_new_tokens)")
+            .Min(1));
     v.Field("start_stage", start_stage, Doc("manual override of the stage to start in").Min(0));
     v.Field("window", window, Doc("steps over which the advance rule is evaluated").Min(1));
-    v.Field("ppl_rel_change", ppl_rel_change, Doc("perplexity converged when its relative change is below this").Min(0));
-    v.Field("p99_fraction", p99_fraction, Doc("advance when p99 length ≥ this fraction of the budget").Range(0, 1));
-    v.Field("max_steps_per_stage", max_steps_per_stage, Doc("hard cap on steps in a stage (0 = none)").Min(0));
+    v.Field("ppl_rel_change", ppl_rel_change,
+            Doc("perplexity converged when its relative change is below this").Min(0));
+    v.Field("p99_fraction", p99_fraction,
+            Doc("advance when p99 length ≥ this fraction of the budget").Range(0, 1));
+    v.Field("max_steps_per_stage", max_steps_per_stage,
+            Doc("hard cap on steps in a stage (0 = none)").Min(0));
   }
   void Validate(ConfigErrors& e) const {
     for (size_t i = 1; i < stages.size(); ++i) {
@@ -319,9 +342,11 @@ struct DifficultySection {
     v.Field("enabled", enabled, Doc("filter prompts by their recent pass rate"));
     v.Field("window", window, Doc("attempts k the pass rate is computed over").Min(1));
     v.Field("upper", upper, Doc("filter prompts whose pass rate over k is above this").Range(0, 1));
-    v.Field("drop_unsolved", drop_unsolved, Doc("also filter prompts with pass rate exactly 0 over k"));
+    v.Field("drop_unsolved", drop_unsolved,
+            Doc("also filter prompts with pass rate exactly 0 over k"));
     v.Field("mode", mode, Doc("what filtering does").OneOf({"drop", "downweight"}));
-    v.Field("downweight", downweight, Doc("sampling weight of a filtered prompt in downweight mode").Range(0, 1));
+    v.Field("downweight", downweight,
+            Doc("sampling weight of a filtered prompt in downweight mode").Range(0, 1));
   }
 };
 
@@ -337,10 +362,15 @@ struct LengthBiasSection {
   void Visit(V& v) {
     v.Field("enabled", enabled, Doc("monitor GenRM rewards for length bias"));
     v.Field("window", window, Doc("steps of the sliding window").Min(2));
-    v.Field("min_length_trend", min_length_trend, Doc("alert needs mean length to grow faster than this (relative, per step)"));
-    v.Field("min_reward_trend", min_reward_trend, Doc("… and mean GenRM reward faster than this (per step)"));
-    v.Field("max_heldout_trend", max_heldout_trend, Doc("… while held-out accuracy grows no faster than this (per step)"));
-    v.Field("action", action, Doc("on alert: log it, pause the run, or shape rewards by length").OneOf({"log", "pause", "shape"}));
+    v.Field("min_length_trend", min_length_trend,
+            Doc("alert needs mean length to grow faster than this (relative, per step)"));
+    v.Field("min_reward_trend", min_reward_trend,
+            Doc("… and mean GenRM reward faster than this (per step)"));
+    v.Field("max_heldout_trend", max_heldout_trend,
+            Doc("… while held-out accuracy grows no faster than this (per step)"));
+    v.Field("action", action,
+            Doc("on alert: log it, pause the run, or shape rewards by length")
+                .OneOf({"log", "pause", "shape"}));
     v.Field("shaping_coef", shaping_coef, Doc("shape: reward −= coef · z-score of length").Min(0));
   }
 };
@@ -389,17 +419,23 @@ struct GenRMSection {
   bool strip_thinking = true;
   template <class V>
   void Visit(V& v) {
-    v.Field("checkpoint", checkpoint, Doc("judge checkpoint directory; set = register the `genrm` verifier"));
-    v.Field("grade_template", grade_template, Doc("1–5 grading prompt with {prompt} {reference} {response} (empty = built-in)"));
-    v.Field("pairwise_template", pairwise_template, Doc("−1/0/+1 comparison prompt with {prompt} {reference} {response} (empty = built-in)"));
-    v.Field("reference_field", reference_field, Doc("task metadata field holding the reference response (pairwise mode)"));
+    v.Field("checkpoint", checkpoint,
+            Doc("judge checkpoint directory; set = register the `genrm` verifier"));
+    v.Field("grade_template", grade_template,
+            Doc("1–5 grading prompt with {prompt} {reference} {response} (empty = built-in)"));
+    v.Field(
+        "pairwise_template", pairwise_template,
+        Doc("−1/0/+1 comparison prompt with {prompt} {reference} {response} (empty = built-in)"));
+    v.Field("reference_field", reference_field,
+            Doc("task metadata field holding the reference response (pairwise mode)"));
     v.Field("max_verdict_tokens", max_verdict_tokens, Doc("new-token budget of a verdict").Min(1));
     v.Field("temperature", temperature, Doc("judge sampling temperature (0 = greedy)").Min(0));
     v.Field("seed", seed, Doc("judge sampling seed (temperature > 0)").Min(0));
     v.Field("max_batch", max_batch, Doc("judge sequences decoded together").Min(1));
     v.Field("threads", threads, Doc("compute threads of the judge model").Min(1));
     v.Field("chat_template", chat_template, Doc("wrap the judge prompt in the chat template"));
-    v.Field("strip_thinking", strip_thinking, Doc("judge only the response text after its last </think>"));
+    v.Field("strip_thinking", strip_thinking,
+            Doc("judge only the response text after its last </think>"));
   }
 };
 
@@ -417,12 +453,15 @@ struct RewardsSection {
   void Visit(V& v) {
     v.Field("verifiers", verifiers, Doc("verifier name per task kind"));
     v.List("plugins", plugins, "user verifiers loaded without recompiling");
-    v.Field("fallback_reward", fallback_reward, Doc("reward when a verifier errors (an alert is stored)"));
+    v.Field("fallback_reward", fallback_reward,
+            Doc("reward when a verifier errors (an alert is stored)"));
     v.Field("timeout_s", timeout_s, Doc("per-call verifier timeout").Min(0, true));
     v.Field("concurrency", concurrency, Doc("verifier calls in parallel").Min(1));
     v.Field("format_weight", format_weight, Doc("weight of the format reward (0 = off)").Min(0));
-    v.Field("overlong_buffer", overlong_buffer, Doc("DAPO overlong penalty buffer in tokens (0 = off)").Min(0));
-    v.Field("overlong_penalty", overlong_penalty, Doc("DAPO overlong penalty at the budget").Min(0));
+    v.Field("overlong_buffer", overlong_buffer,
+            Doc("DAPO overlong penalty buffer in tokens (0 = off)").Min(0));
+    v.Field("overlong_penalty", overlong_penalty,
+            Doc("DAPO overlong penalty at the budget").Min(0));
     v.Section("genrm", genrm, "generative reward model judged by a checkpoint (docs/genrm.md)");
   }
 };
@@ -472,15 +511,21 @@ struct SftSection {
   template <class V>
   void Visit(V& v) {
     v.Field("data", data, Doc("`rl sft`: JSONL file of {\"prompt\", \"response\"} records"));
-    v.Field("output", output, Doc("`rl sft`: checkpoint directory to write; empty = <run dir>/sft"));
+    v.Field("output", output,
+            Doc("`rl sft`: checkpoint directory to write; empty = <run dir>/sft"));
     v.Field("steps", steps, Doc("`rl sft`: optimiser steps").Min(1));
-    v.Field("batch_tokens", batch_tokens, Doc("`rl sft`: tokens per packed batch of whole examples").Min(2));
+    v.Field("batch_tokens", batch_tokens,
+            Doc("`rl sft`: tokens per packed batch of whole examples").Min(2));
     v.Field("max_example_tokens", max_example_tokens,
             Doc("`rl sft`: examples are truncated to this many tokens").Min(2));
-    v.Field("lr", lr, Doc("`rl sft`: learning rate (β, ε, decay, clipping, schedule from `optimizer`)").Min(0, true));
+    v.Field("lr", lr,
+            Doc("`rl sft`: learning rate (β, ε, decay, clipping, schedule from `optimizer`)")
+                .Min(0, true));
     v.Field("log_every", log_every, Doc("`rl sft`: progress line every K steps").Min(1));
-    v.Field("save_every", save_every, Doc("`rl sft`: checkpoint every K steps (0 = only at the end)").Min(0));
-    v.Field("recompute", recompute, Doc("activation recomputation per layer (less memory, ~1.3× time)"));
+    v.Field("save_every", save_every,
+            Doc("`rl sft`: checkpoint every K steps (0 = only at the end)").Min(0));
+    v.Field("recompute", recompute,
+            Doc("activation recomputation per layer (less memory, ~1.3× time)"));
   }
 };
 

@@ -3,8 +3,6 @@
 // checkpoints). Not thread-safe; one Driver per `rl train` process.
 #pragma once
 
-#include <chrono>
-#include <optional>
 #include <signal.h>
 #include <algorithm>
 #include <chrono>
@@ -14,8 +12,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 #include "curricula/length_curriculum.h"
 #include "curricula/task_mix.h"
 #include "learner/advantages.h"
@@ -24,6 +23,7 @@
 #include "rewards/pipeline.h"
 #include "rl/core/logging.h"
 #include "rl/driver/local_workers.h"
+#include "rl/driver/train_loop.h"
 #include "rl/model/checkpoint.h"
 #include "rl/model/hf_config.h"
 #include "rl/model/params.h"
@@ -32,14 +32,14 @@
 #include "rl/tokenizer/default_tokenizer.h"
 #include "rl/tokenizer/tokenizer.h"
 #include "rollout/client.h"
-#include "rl/driver/train_loop.h"
 
 namespace rl::driver::internal {
 using Clock = std::chrono::steady_clock;
 
 class Driver {
  public:
-  Driver(RunContext& ctx, const TrainOptions& options) : ctx_(ctx), cfg_(ctx.config), options_(options) {}
+  Driver(RunContext& ctx, const TrainOptions& options)
+      : ctx_(ctx), cfg_(ctx.config), options_(options) {}
   ~Driver() {
     client_.reset();
     workers_.StopAll();
@@ -62,7 +62,8 @@ class Driver {
   Status PushWeights(int64_t version, int64_t step);
   std::string Response(const std::vector<int32_t>& tokens) const;
   void Alert(int64_t step, const std::string& kind, const std::string& message,
-             const std::string& severity = "warning", nlohmann::json evidence = nlohmann::json::object());
+             const std::string& severity = "warning",
+             nlohmann::json evidence = nlohmann::json::object());
 
   RunContext& ctx_;
   const config::RunConfig& cfg_;
@@ -78,7 +79,7 @@ class Driver {
   std::optional<curricula::TaskMix> mix_;
   std::unique_ptr<curricula::LengthCurriculum> curriculum_;
   std::vector<std::vector<tasks::Task>> file_tasks_;  // per source (JSONL sources)
-  std::vector<int64_t> cursors_;                       // per source: tasks drawn so far
+  std::vector<int64_t> cursors_;                      // per source: tasks drawn so far
   std::vector<tasks::Task> eval_tasks_;
   int64_t start_step_ = 1;  // first step to run
   int64_t version_ = 0;     // weights version live on the workers

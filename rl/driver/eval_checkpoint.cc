@@ -50,7 +50,8 @@ Status Driver::Evaluate(int64_t step) {
     len += static_cast<double>(lens[k]);
   }
   const double n = static_cast<double>(vr.size());
-  ctx_.store->LogMetrics(ctx_.run_id, step, {{"eval/accuracy", ok / n}, {"eval/mean_length", len / n}});
+  ctx_.store->LogMetrics(ctx_.run_id, step,
+                         {{"eval/accuracy", ok / n}, {"eval/mean_length", len / n}});
   if (options_.progress) {
     std::fprintf(stderr, "eval  step %lld | held-out accuracy %.3f (%d tasks) | mean length %.1f\n",
                  static_cast<long long>(step), ok / n, static_cast<int>(n), len / n);
@@ -78,7 +79,9 @@ Status Driver::SaveCheckpoint(int64_t step) {
   row.run_id = ctx_.run_id;
   row.step = step;
   row.path = dir.string();
-  row.metadata = nlohmann::json{{"stage", curriculum_->stage()}, {"sequences_consumed", sequences_consumed_}}.dump();
+  row.metadata =
+      nlohmann::json{{"stage", curriculum_->stage()}, {"sequences_consumed", sequences_consumed_}}
+          .dump();
   row.wall_time = store::WallTime();
   ctx_.store->AddCheckpoint(std::move(row));
   RL_RETURN_IF_ERROR(ctx_.store->Flush());
@@ -99,6 +102,5 @@ Status Driver::SaveCheckpoint(int64_t step) {
   }
   return absl::OkStatus();
 }
-
 
 }  // namespace rl::driver::internal

@@ -24,8 +24,10 @@ void LocalWorkers::StopAll() {
     // Wait up to ~5 s for a clean exit, then SIGKILL.
     bool done = false;
     for (int i = 0; i < 100 && !done; ++i) {
-      if (waitpid(pid, nullptr, WNOHANG) != 0) done = true;
-      else usleep(50 * 1000);
+      if (waitpid(pid, nullptr, WNOHANG) != 0)
+        done = true;
+      else
+        usleep(50 * 1000);
     }
     if (!done) {
       kill(pid, SIGKILL);
@@ -39,11 +41,16 @@ void LocalWorkers::StopAll() {
 StatusOr<std::pair<pid_t, std::string>> LocalWorkers::StartOne() {
   int fds[2];
   if (pipe(fds) != 0) return absl::InternalError(std::string("pipe: ") + std::strerror(errno));
-  std::vector<std::string> argv = {"rl", "rollout-worker", "--listen", "127.0.0.1:0",
-                                   "--threads", std::to_string(flags_.threads),
+  std::vector<std::string> argv = {"rl",
+                                   "rollout-worker",
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--threads",
+                                   std::to_string(flags_.threads),
                                    "--repetition-consecutive",
                                    std::to_string(flags_.repetition_consecutive),
-                                   "--repetition-prob", std::to_string(flags_.repetition_prob)};
+                                   "--repetition-prob",
+                                   std::to_string(flags_.repetition_prob)};
   if (flags_.ngram > 0) {
     argv.insert(argv.end(), {"--ngram", std::to_string(flags_.ngram), "--ngram-repeats",
                              std::to_string(flags_.ngram_repeats)});

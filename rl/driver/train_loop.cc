@@ -95,7 +95,6 @@ uint64_t EvalSeedBase(int64_t run_seed) {
 
 namespace internal {
 
-
 void Driver::Alert(int64_t step, const std::string& kind, const std::string& message,
                    const std::string& severity, nlohmann::json evidence) {
   store::AlertRow row;
@@ -150,10 +149,10 @@ Status Driver::SetupModel() {
   } else if (learner_->tokenizer_json().empty()) {
     learner_->set_tokenizer_json(tokenizer::DefaultTokenizerJson());
   }
-  RL_ASSIGN_OR_RETURN(tok_, tokenizer::Tokenizer::FromJson(learner_->tokenizer_json(),
-                                                           cfg_.model.tokenizer.empty()
-                                                               ? "tokenizer.json"
-                                                               : cfg_.model.tokenizer));
+  RL_ASSIGN_OR_RETURN(
+      tok_, tokenizer::Tokenizer::FromJson(learner_->tokenizer_json(), cfg_.model.tokenizer.empty()
+                                                                           ? "tokenizer.json"
+                                                                           : cfg_.model.tokenizer));
   if (tok_->vocab_size() > learner_->config().vocab_size) {
     return absl::InvalidArgumentError("tokenizer has " + std::to_string(tok_->vocab_size()) +
                                       " tokens but the model's vocab_size is " +
@@ -203,7 +202,8 @@ Status Driver::PushWeights(int64_t version, int64_t step) {
     Alert(step, "weight_push_failed", std::string(r.status().message()));
     RL_ASSIGN_OR_RETURN(int restarted, workers_.RestartDead());
     if (restarted > 0) {
-      Alert(step, "worker_restarted", std::to_string(restarted) + " local rollout worker(s) restarted");
+      Alert(step, "worker_restarted",
+            std::to_string(restarted) + " local rollout worker(s) restarted");
       addresses_ = workers_.addresses();
     }
     RL_RETURN_IF_ERROR(Reconnect());
@@ -218,15 +218,16 @@ Status Driver::PushWeights(int64_t version, int64_t step) {
   return absl::OkStatus();
 }
 
-
 StatusOr<tasks::Task> Driver::NextTask(size_t source) {
   const config::TaskSourceSection& src = cfg_.tasks.sources[source];
   int64_t n = cursors_[source]++;
   if (!src.generator.empty()) {
     if (src.limit > 0) n %= src.limit;
-    RL_ASSIGN_OR_RETURN(auto ts, rewards::GenerateSourceTasks(
-                                     src, 1, TrainSeedBase(cfg_.run.seed, source) + static_cast<uint64_t>(n)));
-    if (ts.empty()) return absl::InternalError("tasks.sources[" + src.name + "]: generator gave no task");
+    RL_ASSIGN_OR_RETURN(
+        auto ts, rewards::GenerateSourceTasks(
+                     src, 1, TrainSeedBase(cfg_.run.seed, source) + static_cast<uint64_t>(n)));
+    if (ts.empty())
+      return absl::InternalError("tasks.sources[" + src.name + "]: generator gave no task");
     return ts[0];
   }
   const auto& all = file_tasks_[source];
@@ -249,7 +250,8 @@ Status Driver::Setup() {
     weights.push_back(s.weight);
     if (!s.path.empty()) {
       RL_ASSIGN_OR_RETURN(file_tasks_[i], tasks::ReadTasksJsonl(s.path));
-      if (s.limit > 0 && static_cast<int64_t>(file_tasks_[i].size()) > s.limit) file_tasks_[i].resize(s.limit);
+      if (s.limit > 0 && static_cast<int64_t>(file_tasks_[i].size()) > s.limit)
+        file_tasks_[i].resize(s.limit);
       if (file_tasks_[i].empty()) return absl::InvalidArgumentError(s.path + ": no tasks");
     }
   }
@@ -265,8 +267,8 @@ Status Driver::Setup() {
                                                            static_cast<uint64_t>(cfg_.run.seed)));
   mix_.emplace(std::move(mix));
   const auto& lc = cfg_.curriculum.length;
-  curricula::LengthCurriculumOptions lo{lc.stages, lc.start_stage, lc.window, lc.ppl_rel_change,
-                                        lc.p99_fraction, lc.max_steps_per_stage};
+  curricula::LengthCurriculumOptions lo{lc.stages,         lc.start_stage,  lc.window,
+                                        lc.ppl_rel_change, lc.p99_fraction, lc.max_steps_per_stage};
   curriculum_ = std::make_unique<curricula::LengthCurriculum>(lo, cfg_.rollout.max_new_tokens);
   if (!curriculum_state_.empty()) RL_RETURN_IF_ERROR(curriculum_->LoadState(curriculum_state_));
   RL_ASSIGN_OR_RETURN(rewards_, rewards::BuildRewards(cfg_.rewards, cfg_.sandbox));
@@ -292,7 +294,8 @@ Status Driver::Setup() {
 
 std::string Driver::Response(const std::vector<int32_t>& tokens) const {
   std::vector<int32_t> t = tokens;
-  if (!t.empty() && std::find(stop_tokens_.begin(), stop_tokens_.end(), t.back()) != stop_tokens_.end()) {
+  if (!t.empty() &&
+      std::find(stop_tokens_.begin(), stop_tokens_.end(), t.back()) != stop_tokens_.end()) {
     t.pop_back();
   }
   return tok_->Decode(t);
@@ -316,14 +319,16 @@ Status Driver::CheckWorkers(int64_t step) {
   for (int i = 0; i < client_->num_workers(); ++i) {
     auto st = client_->GetStatus(i);
     if (!st.ok()) {
-      Alert(step, "worker_unreachable", client_->address(i) + ": " + std::string(st.status().message()),
-            "warning", {{"worker", client_->address(i)}});
+      Alert(step, "worker_unreachable",
+            client_->address(i) + ": " + std::string(st.status().message()), "warning",
+            {{"worker", client_->address(i)}});
     }
   }
   if (cfg_.rollout.workers > 0) {
     RL_ASSIGN_OR_RETURN(int restarted, workers_.RestartDead());
     if (restarted > 0) {
-      Alert(step, "worker_restarted", std::to_string(restarted) + " local rollout worker(s) restarted");
+      Alert(step, "worker_restarted",
+            std::to_string(restarted) + " local rollout worker(s) restarted");
       addresses_ = workers_.addresses();
       RL_RETURN_IF_ERROR(Reconnect());
       RL_RETURN_IF_ERROR(PushWeights(version_, step));
@@ -350,7 +355,8 @@ Status Driver::Step(int64_t step) {
   for (int64_t i = 0; i < B; ++i) {
     for (int64_t j = 0; j < G; ++j) {
       rollout::GenerationRequest q;
-      q.request_id = "s" + std::to_string(step) + "-p" + std::to_string(i) + "-g" + std::to_string(j);
+      q.request_id =
+          "s" + std::to_string(step) + "-p" + std::to_string(i) + "-g" + std::to_string(j);
       q.group_index = i;
       q.prompt = prompts[i];
       q.max_new_tokens = budget;
@@ -372,8 +378,10 @@ Status Driver::Step(int64_t step) {
   std::vector<int> answered(reqs.size(), 0);
   for (auto& ws : got) {
     auto it = index.find(ws.result.request_id);
-    if (it == index.end()) return absl::InternalError("sample for unknown request " + ws.result.request_id);
-    if (answered[it->second]++) return absl::InternalError("request answered twice: " + ws.result.request_id);
+    if (it == index.end())
+      return absl::InternalError("sample for unknown request " + ws.result.request_id);
+    if (answered[it->second]++)
+      return absl::InternalError("request answered twice: " + ws.result.request_id);
     res[it->second] = std::move(ws.result);
   }
   for (size_t k = 0; k < reqs.size(); ++k) {
@@ -407,17 +415,23 @@ Status Driver::Step(int64_t step) {
     switch (res[k].finish_reason) {
       case rollout::FinishReason::kRepetition:
         ++tripped;
-        if (cfg_.rollout.repetition.treatment == "zero") reward[k] = 0;
-        else if (cfg_.rollout.repetition.treatment == "penalty") reward[k] = cfg_.rollout.repetition.penalty;
-        else keep[k] = false;
+        if (cfg_.rollout.repetition.treatment == "zero")
+          reward[k] = 0;
+        else if (cfg_.rollout.repetition.treatment == "penalty")
+          reward[k] = cfg_.rollout.repetition.penalty;
+        else
+          keep[k] = false;
         break;
-      case rollout::FinishReason::kLength: ++truncated; break;
+      case rollout::FinishReason::kLength:
+        ++truncated;
+        break;
       case rollout::FinishReason::kAborted:
         ++aborted;
         keep[k] = false;
         Alert(step, "rollout_aborted", reqs[k].request_id + ": " + res[k].error);
         break;
-      default: break;
+      default:
+        break;
     }
     if (res[k].tokens.empty()) keep[k] = false;
   }
@@ -430,7 +444,10 @@ Status Driver::Step(int64_t step) {
     std::vector<size_t> at;
     for (int64_t j = 0; j < G; ++j) {
       size_t k = static_cast<size_t>(i * G + j);
-      if (keep[k]) { r.push_back(reward[k]); at.push_back(k); }
+      if (keep[k]) {
+        r.push_back(reward[k]);
+        at.push_back(k);
+      }
     }
     if (r.empty()) continue;
     int64_t zv = 0;
@@ -444,7 +461,10 @@ Status Driver::Step(int64_t step) {
   double logp_sum = 0;
   int64_t logp_n = 0;
   for (size_t k = 0; k < N; ++k) {
-    for (float lp : res[k].logprobs) { logp_sum += lp; ++logp_n; }
+    for (float lp : res[k].logprobs) {
+      logp_sum += lp;
+      ++logp_n;
+    }
     if (!keep[k]) continue;
     const auto& p = prompts[k / static_cast<size_t>(G)];
     batch.tokens.insert(batch.tokens.end(), p.begin(), p.end());
@@ -541,8 +561,8 @@ Status Driver::Step(int64_t step) {
     ev.evidence = tr->evidence_json;
     ev.wall_time = now;
     ctx_.store->AddCurriculumEvent(std::move(ev));
-    std::cerr << "rl train: length stage " << tr->old_stage << " -> " << tr->new_stage << " (budget "
-              << tr->new_budget << ", " << tr->reason << ")\n";
+    std::cerr << "rl train: length stage " << tr->old_stage << " -> " << tr->new_stage
+              << " (budget " << tr->new_budget << ", " << tr->reason << ")\n";
   }
   if (options_.progress) {
     const double per_step = Seconds(started_) / static_cast<double>(step - start_step_ + 1);
@@ -553,8 +573,8 @@ Status Driver::Step(int64_t step) {
                   static_cast<long long>(step), static_cast<long long>(cfg_.run.steps), mean_r,
                   judged > 0 ? static_cast<double>(correct) / static_cast<double>(judged) : 0.0,
                   mean_len, Percentile(len, 0.99), m["rollout/tokens_per_s"],
-                  static_cast<long long>(stage), static_cast<long long>(budget),
-                  step_s, sync_s * 1000.0,
+                  static_cast<long long>(stage), static_cast<long long>(budget), step_s,
+                  sync_s * 1000.0,
                   FormatEta(per_step * static_cast<double>(cfg_.run.steps - step)).c_str());
     std::cerr << line << "\n";
   }

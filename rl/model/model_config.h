@@ -17,13 +17,13 @@ enum class LayerType { kLightning, kSoftmax };
 
 struct ModelConfig {
   int64_t vocab_size = 512;
-  int64_t hidden_size = 128;        // C
-  int64_t num_layers = 4;           // L
+  int64_t hidden_size = 128;  // C
+  int64_t num_layers = 4;     // L
   std::vector<LayerType> layer_types;
-  int64_t num_heads = 4;            // H
-  int64_t head_dim = 32;            // D
-  int64_t num_kv_heads = 2;         // KVH (softmax layers)
-  int64_t rotary_dim = 16;          // RoPE on the first rotary_dim dims of each head
+  int64_t num_heads = 4;     // H
+  int64_t head_dim = 32;     // D
+  int64_t num_kv_heads = 2;  // KVH (softmax layers)
+  int64_t rotary_dim = 16;   // RoPE on the first rotary_dim dims of each head
   double rope_theta = 10000.0;
   int64_t intermediate_size = 256;  // I (per expert)
   int64_t num_experts = 4;          // E
@@ -31,7 +31,8 @@ struct ModelConfig {
   double rms_norm_eps = 1e-5;
   double lightning_norm_eps = 1e-6;  // the joint output norm of lightning layers
   bool postnorm = true;
-  // Residual scales: x1 = α_attn·r1 + β_attn·Attn(h1), per layer type; x2 = α_mlp·r2 + β_mlp·MoE(h2).
+  // Residual scales: x1 = α_attn·r1 + β_attn·Attn(h1), per layer type; x2 = α_mlp·r2 +
+  // β_mlp·MoE(h2).
   double lightning_alpha = 1.0, lightning_beta = 1.0;
   double softmax_alpha = 1.0, softmax_beta = 1.0;
   double mlp_alpha = 1.0, mlp_beta = 1.0;

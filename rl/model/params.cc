@@ -10,10 +10,11 @@ Status ModelConfig::Validate() const {
     return bad("sizes must be positive");
   }
   if (static_cast<int64_t>(layer_types.size()) != num_layers) {
-    return bad("layer_types has " + std::to_string(layer_types.size()) + " entries, num_layers is " +
-               std::to_string(num_layers));
+    return bad("layer_types has " + std::to_string(layer_types.size()) +
+               " entries, num_layers is " + std::to_string(num_layers));
   }
-  if (num_kv_heads < 1 || num_heads % num_kv_heads != 0) return bad("num_kv_heads must divide num_heads");
+  if (num_kv_heads < 1 || num_heads % num_kv_heads != 0)
+    return bad("num_kv_heads must divide num_heads");
   if (rotary_dim < 0 || rotary_dim > head_dim || rotary_dim % 2 != 0) {
     return bad("rotary_dim must be even and <= head_dim");
   }
@@ -84,8 +85,8 @@ Status CheckParams(const ModelConfig& config, const ParamMap& params) {
                                         want + "]");
     }
     if (static_cast<int64_t>(it->second.data.size()) != it->second.numel()) {
-      return absl::DataLossError("tensor " + name + " holds " + std::to_string(it->second.data.size()) +
-                                 " values for its shape");
+      return absl::DataLossError("tensor " + name + " holds " +
+                                 std::to_string(it->second.data.size()) + " values for its shape");
     }
   }
   for (const auto& [name, t] : params) {

@@ -1,9 +1,10 @@
 // Model parameters as named fp32 tensors, keyed by the Hugging Face names of the ORIGINAL
 // MiniMax-Text-01 checkpoint (RECIPE.md "Weight names"): model.embed_tokens.weight,
-// model.layers.{i}.self_attn.qkv_proj.weight, …, model.layers.{i}.block_sparse_moe.experts.{e}.w1.weight,
-// model.norm.weight, lm_head.weight. Checkpoint I/O (rl/io) converts other layouts (fused
-// transformers experts, BF16) to this one on load. Row-major; a [out, in] linear weight as in
-// PyTorch. Not thread-safe to mutate; the forward reads it concurrently.
+// model.layers.{i}.self_attn.qkv_proj.weight, …,
+// model.layers.{i}.block_sparse_moe.experts.{e}.w1.weight, model.norm.weight, lm_head.weight.
+// Checkpoint I/O (rl/io) converts other layouts (fused transformers experts, BF16) to this one on
+// load. Row-major; a [out, in] linear weight as in PyTorch. Not thread-safe to mutate; the forward
+// reads it concurrently.
 #pragma once
 
 #include <cstdint>

@@ -43,10 +43,9 @@ StatusOr<std::unique_ptr<RunStore>> RunStore::OpenReadOnly(const std::string& pa
     return absl::FailedPreconditionError(path + ": not a run store (schema version 0)");
   }
   if (s->schema_version_ > LatestSchemaVersion()) {
-    return absl::FailedPreconditionError(path + ": schema version " +
-                                         std::to_string(s->schema_version_) +
-                                         " is newer than this build's " +
-                                         std::to_string(LatestSchemaVersion()));
+    return absl::FailedPreconditionError(
+        path + ": schema version " + std::to_string(s->schema_version_) +
+        " is newer than this build's " + std::to_string(LatestSchemaVersion()));
   }
   return s;
 }
@@ -59,10 +58,9 @@ Status RunStore::Migrate() {
   v.Reset();
   const auto& migrations = Migrations();
   if (version > static_cast<int>(migrations.size())) {
-    return absl::FailedPreconditionError(path_ + ": schema version " + std::to_string(version) +
-                                         " is newer than this build's " +
-                                         std::to_string(migrations.size()) +
-                                         "; upgrade the framework to open it");
+    return absl::FailedPreconditionError(
+        path_ + ": schema version " + std::to_string(version) + " is newer than this build's " +
+        std::to_string(migrations.size()) + "; upgrade the framework to open it");
   }
   for (int i = version; i < static_cast<int>(migrations.size()); ++i) {
     RL_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE;"));
@@ -181,7 +179,8 @@ void RunStore::LogMetric(int64_t run_id, int64_t step, const std::string& name, 
   LogMetrics(run_id, step, {{name, value}});
 }
 
-void RunStore::LogMetrics(int64_t run_id, int64_t step, const std::map<std::string, double>& values) {
+void RunStore::LogMetrics(int64_t run_id, int64_t step,
+                          const std::map<std::string, double>& values) {
   double now = WallTime();
   Enqueue([=](sqlite3* db) -> Status {
     RL_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(db,
@@ -233,9 +232,10 @@ void RunStore::AddCurriculumEvent(CurriculumEventRow r) {
 void RunStore::AddAlert(AlertRow r) {
   r.wall_time = r.wall_time > 0 ? r.wall_time : WallTime();
   Enqueue([r = std::move(r)](sqlite3* db) -> Status {
-    RL_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(db,
-                                              "INSERT INTO alerts(run_id, step, kind, severity, "
-                                              "message, evidence, wall_time) VALUES(?,?,?,?,?,?,?)"));
+    RL_ASSIGN_OR_RETURN(Stmt s,
+                        Stmt::Prepare(db,
+                                      "INSERT INTO alerts(run_id, step, kind, severity, "
+                                      "message, evidence, wall_time) VALUES(?,?,?,?,?,?,?)"));
     s.Bind(1, r.run_id).Bind(2, r.step).Bind(3, r.kind).Bind(4, r.severity);
     s.Bind(5, r.message).Bind(6, r.evidence).Bind(7, r.wall_time);
     return s.Run();
@@ -279,8 +279,8 @@ StatusOr<std::vector<PromptStatsRow>> RunStore::PromptStats(int64_t run_id) {
   while (true) {
     RL_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back({run_id, s.ColumnText(0), s.ColumnInt(1), s.ColumnInt(2), s.ColumnText(3),
-                   s.ColumnInt(4)});
+    out.push_back(
+        {run_id, s.ColumnText(0), s.ColumnInt(1), s.ColumnInt(2), s.ColumnText(3), s.ColumnInt(4)});
   }
   return out;
 }
@@ -430,14 +430,14 @@ StatusOr<std::vector<CheckpointRow>> RunStore::Checkpoints(int64_t run_id) {
 }
 
 StatusOr<int64_t> RunStore::CountRows(const std::string& table, int64_t run_id) {
-  static const char* kTables[] = {"metrics", "samples", "curriculum_events", "alerts",
-                                  "checkpoints", "prompt_stats"};
+  static const char* kTables[] = {"metrics", "samples",     "curriculum_events",
+                                  "alerts",  "checkpoints", "prompt_stats"};
   bool known = false;
   for (const char* t : kTables) known = known || table == t;
   if (!known) return absl::InvalidArgumentError("unknown table '" + table + "'");
   std::lock_guard<std::mutex> lock(read_mu_);
-  RL_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(read_db_.get(),
-                                            "SELECT COUNT(*) FROM " + table + " WHERE run_id=?"));
+  RL_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(read_db_.get(), "SELECT COUNT(*) FROM " + table + " WHERE run_id=?"));
   s.Bind(1, run_id);
   RL_ASSIGN_OR_RETURN(bool row, s.Step());
   return row ? s.ColumnInt(0) : 0;

@@ -139,8 +139,8 @@ class RunStore {
   std::mutex read_mu_;
 
   std::mutex mu_;
-  std::condition_variable cv_;        // work available / stopping
-  std::condition_variable done_cv_;   // a batch committed
+  std::condition_variable cv_;       // work available / stopping
+  std::condition_variable done_cv_;  // a batch committed
   std::deque<Write> queue_;
   uint64_t enqueued_ = 0, committed_ = 0;
   Status first_error_;

@@ -21,7 +21,8 @@ bool FollowsResponseFormat(std::string_view response) {
   size_t close = response.find(kThinkClose);
   if (close == std::string_view::npos) return false;
   if (response.find(kThinkOpen) != std::string_view::npos) return false;
-  if (response.find(kThinkClose, close + kThinkClose.size()) != std::string_view::npos) return false;
+  if (response.find(kThinkClose, close + kThinkClose.size()) != std::string_view::npos)
+    return false;
   std::string_view answer = response.substr(close + kThinkClose.size());
   if (size_t end = answer.find(kImEnd); end != std::string_view::npos) {
     if (end + kImEnd.size() != answer.size()) return false;  // text after the end token

@@ -18,8 +18,8 @@ absl::Status Bad(std::string_view file, int line, std::string_view field, std::s
                                     std::string(field) + ": " + std::string(msg));
 }
 
-absl::StatusOr<std::vector<std::string>> StringList(const json& j, std::string_view file,
-                                                    int line, const char* field) {
+absl::StatusOr<std::vector<std::string>> StringList(const json& j, std::string_view file, int line,
+                                                    const char* field) {
   std::vector<std::string> out;
   if (!j.contains(field)) return out;
   const json& v = j.at(field);
@@ -32,8 +32,8 @@ absl::StatusOr<std::vector<std::string>> StringList(const json& j, std::string_v
   return out;
 }
 
-absl::StatusOr<std::string> Str(const json& j, std::string_view file, int line,
-                                const char* field, bool required) {
+absl::StatusOr<std::string> Str(const json& j, std::string_view file, int line, const char* field,
+                                bool required) {
   if (!j.contains(field)) {
     if (required) return Bad(file, line, field, "missing");
     return std::string();
@@ -60,8 +60,7 @@ bool LooksLikeDiff(std::string_view s) {
 absl::StatusOr<Instance> ParseInstanceLine(std::string_view line, std::string_view file,
                                            int line_no, const std::string& base_dir) {
   json j = json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return Bad(file, line_no, "<line>", "not a JSON object");
+  if (j.is_discarded() || !j.is_object()) return Bad(file, line_no, "<line>", "not a JSON object");
   Instance in;
   auto assign = [&](std::string& dst, const char* f, bool req) -> absl::Status {
     auto s = Str(j, file, line_no, f, req);
@@ -80,8 +79,7 @@ absl::StatusOr<Instance> ParseInstanceLine(std::string_view line, std::string_vi
   if (in.test_cmd.empty()) return Bad(file, line_no, "test_cmd", "empty");
   if (j.contains("log_parser")) {
     if (!(st = assign(in.log_parser, "log_parser", false)).ok()) return st;
-    static const std::set<std::string> kParsers = {"plain", "pytest", "gotest", "gtest",
-                                                   "ctest"};
+    static const std::set<std::string> kParsers = {"plain", "pytest", "gotest", "gtest", "ctest"};
     if (!kParsers.count(in.log_parser))
       return Bad(file, line_no, "log_parser",
                  absl::StrCat("unknown '", in.log_parser, "' (plain|pytest|gotest|gtest|ctest)"));
@@ -190,8 +188,10 @@ std::string ExtractPatch(std::string_view r) {
     size_t close = r.find("\n```", eol);
     if (close == std::string_view::npos) break;
     std::string body(r.substr(eol + 1, close - eol));  // keeps the final newline
-    if (tag == "diff" || tag == "patch") best_tagged = body;
-    else if (LooksLikeDiff(body)) best_any = body;
+    if (tag == "diff" || tag == "patch")
+      best_tagged = body;
+    else if (LooksLikeDiff(body))
+      best_any = body;
     pos = close + 4;
   }
   if (!best_tagged.empty()) return best_tagged;
@@ -232,8 +232,10 @@ std::vector<std::string> PatchedPaths(std::string_view patch) {
       minus = strip(line.substr(4));
     } else if (line.rfind("+++ ", 0) == 0) {
       std::string plus = strip(line.substr(4));
-      if (plus != "/dev/null") paths.insert(plus);
-      else if (minus != "/dev/null" && !minus.empty()) paths.insert(minus);
+      if (plus != "/dev/null")
+        paths.insert(plus);
+      else if (minus != "/dev/null" && !minus.empty())
+        paths.insert(minus);
     }
   }
   return {paths.begin(), paths.end()};

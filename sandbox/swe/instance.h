@@ -21,11 +21,11 @@ struct Instance {
   std::string repo;         // absolute host directory (resolved against the JSONL's folder)
   std::string base_commit;  // "" for a plain directory (the only form shipped here)
   std::string problem_statement;
-  std::string test_patch;                  // unified diff applied after the model's patch
-  std::vector<std::string> fail_to_pass;   // tests the fix must make pass
-  std::vector<std::string> pass_to_pass;   // tests that must keep passing
-  std::string test_cmd;                    // run with `bash -c` in the repository root
-  std::string log_parser = "plain";        // plain | pytest | gotest | gtest
+  std::string test_patch;                    // unified diff applied after the model's patch
+  std::vector<std::string> fail_to_pass;     // tests the fix must make pass
+  std::vector<std::string> pass_to_pass;     // tests that must keep passing
+  std::string test_cmd;                      // run with `bash -c` in the repository root
+  std::string log_parser = "plain";          // plain | pytest | gotest | gtest
   std::vector<std::string> protected_files;  // restored to pristine before the test patch
   double time_limit_s = 30;
   int64_t memory_mb = 512;

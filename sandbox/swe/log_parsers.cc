@@ -31,18 +31,27 @@ void PlainLine(const std::string& line, ParsedLog& log) {
   if (colon == std::string::npos) return;
   std::string word = Trim(t.substr(colon + 2));
   std::string name = Trim(t.substr(0, colon));
-  if (word == "PASS") Add(log, name, TestStatus::kPass);
-  else if (word == "FAIL") Add(log, name, TestStatus::kFail);
-  else if (word == "SKIP") Add(log, name, TestStatus::kSkip);
-  else if (word == "ERROR") Add(log, name, TestStatus::kError);
+  if (word == "PASS")
+    Add(log, name, TestStatus::kPass);
+  else if (word == "FAIL")
+    Add(log, name, TestStatus::kFail);
+  else if (word == "SKIP")
+    Add(log, name, TestStatus::kSkip);
+  else if (word == "ERROR")
+    Add(log, name, TestStatus::kError);
 }
 
 bool PytestWord(const std::string& w, TestStatus* st) {
-  if (w == "PASSED" || w == "XPASS") *st = TestStatus::kPass;
-  else if (w == "FAILED" || w == "XFAIL") *st = TestStatus::kFail;
-  else if (w == "SKIPPED") *st = TestStatus::kSkip;
-  else if (w == "ERROR") *st = TestStatus::kError;
-  else return false;
+  if (w == "PASSED" || w == "XPASS")
+    *st = TestStatus::kPass;
+  else if (w == "FAILED" || w == "XFAIL")
+    *st = TestStatus::kFail;
+  else if (w == "SKIPPED")
+    *st = TestStatus::kSkip;
+  else if (w == "ERROR")
+    *st = TestStatus::kError;
+  else
+    return false;
   return true;
 }
 
@@ -51,8 +60,10 @@ void PytestLine(const std::string& line, ParsedLog& log) {
   std::string a, b;
   in >> a >> b;
   TestStatus st;
-  if (a.find("::") != std::string::npos && PytestWord(b, &st)) Add(log, a, st);
-  else if (b.find("::") != std::string::npos && PytestWord(a, &st)) Add(log, b, st);
+  if (a.find("::") != std::string::npos && PytestWord(b, &st))
+    Add(log, a, st);
+  else if (b.find("::") != std::string::npos && PytestWord(a, &st))
+    Add(log, b, st);
 }
 
 void GotestLine(const std::string& line, ParsedLog& log) {
@@ -61,9 +72,12 @@ void GotestLine(const std::string& line, ParsedLog& log) {
   std::string dashes, word, name;
   in >> dashes >> word >> name;
   if (dashes != "---") return;
-  if (word == "PASS:") Add(log, name, TestStatus::kPass);
-  else if (word == "FAIL:") Add(log, name, TestStatus::kFail);
-  else if (word == "SKIP:") Add(log, name, TestStatus::kSkip);
+  if (word == "PASS:")
+    Add(log, name, TestStatus::kPass);
+  else if (word == "FAIL:")
+    Add(log, name, TestStatus::kFail);
+  else if (word == "SKIP:")
+    Add(log, name, TestStatus::kSkip);
 }
 
 void GtestLine(const std::string& line, ParsedLog& log) {
@@ -74,9 +88,12 @@ void GtestLine(const std::string& line, ParsedLog& log) {
     in >> name;
     return name.find('.') != std::string::npos ? name : std::string();
   };
-  if (StartsWith(t, "[       OK ]")) Add(log, name_after(12), TestStatus::kPass);
-  else if (StartsWith(t, "[  FAILED  ]")) Add(log, name_after(12), TestStatus::kFail);
-  else if (StartsWith(t, "[  SKIPPED ]")) Add(log, name_after(12), TestStatus::kSkip);
+  if (StartsWith(t, "[       OK ]"))
+    Add(log, name_after(12), TestStatus::kPass);
+  else if (StartsWith(t, "[  FAILED  ]"))
+    Add(log, name_after(12), TestStatus::kFail);
+  else if (StartsWith(t, "[  SKIPPED ]"))
+    Add(log, name_after(12), TestStatus::kSkip);
   // CTest: "1/3 Test #1: name ......   Passed    0.01 sec"
   size_t hash = t.find("Test #");
   if (hash == std::string::npos) return;
@@ -86,20 +103,26 @@ void GtestLine(const std::string& line, ParsedLog& log) {
   size_t sp = rest.find(' ');
   if (sp == std::string::npos) return;
   std::string name = rest.substr(0, sp);
-  if (rest.find(" Passed") != std::string::npos) Add(log, name, TestStatus::kPass);
+  if (rest.find(" Passed") != std::string::npos)
+    Add(log, name, TestStatus::kPass);
   else if (rest.find("Not Run") != std::string::npos || rest.find("Disabled") != std::string::npos)
     Add(log, name, TestStatus::kSkip);
-  else if (rest.find("***") != std::string::npos) Add(log, name, TestStatus::kFail);
+  else if (rest.find("***") != std::string::npos)
+    Add(log, name, TestStatus::kFail);
 }
 
 }  // namespace
 
 const char* TestStatusName(TestStatus s) {
   switch (s) {
-    case TestStatus::kPass: return "PASS";
-    case TestStatus::kFail: return "FAIL";
-    case TestStatus::kSkip: return "SKIP";
-    case TestStatus::kError: return "ERROR";
+    case TestStatus::kPass:
+      return "PASS";
+    case TestStatus::kFail:
+      return "FAIL";
+    case TestStatus::kSkip:
+      return "SKIP";
+    case TestStatus::kError:
+      return "ERROR";
   }
   return "?";
 }
@@ -109,10 +132,14 @@ ParsedLog ParseTestLog(const std::string& parser, const std::string& log) {
   std::istringstream in(log);
   std::string line;
   while (std::getline(in, line)) {
-    if (parser == "pytest") PytestLine(line, out);
-    else if (parser == "gotest") GotestLine(line, out);
-    else if (parser == "gtest" || parser == "ctest") GtestLine(line, out);
-    else PlainLine(line, out);
+    if (parser == "pytest")
+      PytestLine(line, out);
+    else if (parser == "gotest")
+      GotestLine(line, out);
+    else if (parser == "gtest" || parser == "ctest")
+      GtestLine(line, out);
+    else
+      PlainLine(line, out);
   }
   return out;
 }

@@ -115,10 +115,14 @@ EvalResult Judge(const Instance& inst, const std::string& patch, const std::stri
   while (std::getline(in, line)) {
     if (line.rfind(marker, 0) == 0) {
       std::string rest = line.substr(marker.size());
-      if (rest.rfind("PATCH ", 0) == 0) r.patch_method = rest.substr(6);
-      else if (rest == "TESTPATCH failed") test_patch_failed = true;
-      else if (rest.rfind("HARNESS ", 0) == 0) harness_error = rest.substr(8);
-      else if (rest == "BEGIN" && !begun) begun = true;
+      if (rest.rfind("PATCH ", 0) == 0)
+        r.patch_method = rest.substr(6);
+      else if (rest == "TESTPATCH failed")
+        test_patch_failed = true;
+      else if (rest.rfind("HARNESS ", 0) == 0)
+        harness_error = rest.substr(8);
+      else if (rest == "BEGIN" && !begun)
+        begun = true;
       else if (rest.rfind("END ", 0) == 0 && begun && !ended) {
         ended = true;
         r.test_exit_code = std::atoi(rest.c_str() + 4);
@@ -136,12 +140,10 @@ EvalResult Judge(const Instance& inst, const std::string& patch, const std::stri
     return r;
   };
   if (patch.find_first_not_of(" \t\r\n") == std::string::npos) return finish("empty_patch", "");
-  if (res.status == sandbox::Outcome::kInternalError)
-    return finish("internal_error", res.message);
+  if (res.status == sandbox::Outcome::kInternalError) return finish("internal_error", res.message);
   if (!harness_error.empty()) return finish("internal_error", "harness: " + harness_error);
   if (r.patch_method == "empty") return finish("empty_patch", "");
-  if (r.patch_method == "failed")
-    return finish("patch_failed", Tail(res.stdout_data, 1500));
+  if (r.patch_method == "failed") return finish("patch_failed", Tail(res.stdout_data, 1500));
   if (r.patch_method == "rejected_symlink")
     return finish("patch_rejected", "the patch creates a symbolic link");
   if (res.status == sandbox::Outcome::kTimeout) return finish("timeout", res.message);
@@ -149,8 +151,9 @@ EvalResult Judge(const Instance& inst, const std::string& patch, const std::stri
     return finish("crash", absl::StrCat(sandbox::OutcomeName(res.status), ": ", res.message));
   if (r.patch_method.empty()) return finish("internal_error", "the harness reported nothing");
   if (test_patch_failed) return finish("invalid_suite", "the test patch did not apply");
-  if (!begun || !ended) return finish("invalid_suite", "the test command did not complete: " +
-                                            Tail(res.stderr_data, 600));
+  if (!begun || !ended)
+    return finish("invalid_suite",
+                  "the test command did not complete: " + Tail(res.stderr_data, 600));
   if (r.test_exit_code == 128 + 24 || r.test_exit_code == 24)  // SIGXCPU: RLIMIT_CPU
     return finish("timeout", "a test process exceeded its CPU limit");
   ParsedLog parsed = ParseTestLog(inst.log_parser, log);

@@ -54,7 +54,7 @@ TEST(Cli, ConfigCheckReportsPositions) {
   Result ok = RunRl("config check " + std::string(RL_SOURCE_DIR) + "/configs/quickstart.yaml");
   EXPECT_EQ(ok.code, 0) << ok.out;
   Result show = RunRl("config show " + std::string(RL_SOURCE_DIR) +
-                    "/configs/quickstart.yaml --set algorithm.eps_high=0.5");
+                      "/configs/quickstart.yaml --set algorithm.eps_high=0.5");
   EXPECT_EQ(show.code, 0);
   EXPECT_NE(show.out.find("eps_high: 0.5"), std::string::npos) << show.out;
 }

@@ -106,9 +106,9 @@ TEST(Overrides, MalformedOverrides) {
 
 TEST(Config, ReferenceListsEveryKey) {
   std::string ref = ConfigReference();
-  for (const char* key : {"`run.seed`", "`algorithm.eps_high`", "`optimizer.beta2`",
-                          "`tasks.sources[].kind`", "`rollout.sampling.top_p`",
-                          "`curriculum.length.stages`", "`sandbox.memory_mb`"}) {
+  for (const char* key :
+       {"`run.seed`", "`algorithm.eps_high`", "`optimizer.beta2`", "`tasks.sources[].kind`",
+        "`rollout.sampling.top_p`", "`curriculum.length.stages`", "`sandbox.memory_mb`"}) {
     EXPECT_NE(ref.find(key), std::string::npos) << key;
   }
 }

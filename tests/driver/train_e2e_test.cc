@@ -23,7 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string TempDir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("rl_driver_test_" + std::to_string(getpid()) + "_" + name);
+  fs::path d =
+      fs::temp_directory_path() / ("rl_driver_test_" + std::to_string(getpid()) + "_" + name);
   fs::remove_all(d);
   return d.string();
 }
@@ -143,8 +144,9 @@ TEST(TrainE2E, ThreeStepsTwoWorkersFillEveryTable) {
   ASSERT_EQ(runs->size(), 1u);
   EXPECT_EQ(runs->back().status, "completed");
   int64_t run = runs->back().id;
-  for (const char* name : {"reward/mean", "reward/accuracy", "length/mean", "length/p99", "train/loss",
-                           "sync/seconds", "sync/bytes", "time/step_s", "curriculum/stage"}) {
+  for (const char* name :
+       {"reward/mean", "reward/accuracy", "length/mean", "length/p99", "train/loss", "sync/seconds",
+        "sync/bytes", "time/step_s", "curriculum/stage"}) {
     EXPECT_EQ(Metric(*s, run, name).size() >= 3, true) << name;
   }
   EXPECT_EQ(Metric(*s, run, "eval/accuracy").count(2), 1u);
@@ -186,7 +188,8 @@ TEST(TrainE2E, UnknownTaskKindStoresVerifierAlert) {
   fs::create_directories(dir + "_in");
   {
     std::ofstream f(dir + "_in/tasks.jsonl");
-    f << R"({"id":"t1","kind":"no_such_kind","prompt":"1+1?","answer":"2"})" << "\n";
+    f << R"({"id":"t1","kind":"no_such_kind","prompt":"1+1?","answer":"2"})"
+      << "\n";
   }
   ASSERT_EQ(RunTrain(dir, {"--set", "run.steps=1", "--set",
                            "tasks.sources=[{name: odd, kind: no_such_kind, path: " + dir +
@@ -248,7 +251,8 @@ TEST(TrainE2E, ResumeContinuesStepsCursorAndStage) {
     auto x = sa->Samples(ra, k, 100), y = sb->Samples(rb, k, 100);
     ASSERT_TRUE(x.ok() && y.ok());
     ASSERT_EQ(x->size(), y->size());
-    for (size_t i = 0; i < x->size(); ++i) EXPECT_EQ((*x)[i].prompt, (*y)[i].prompt) << "step " << k;
+    for (size_t i = 0; i < x->size(); ++i)
+      EXPECT_EQ((*x)[i].prompt, (*y)[i].prompt) << "step " << k;
   }
   fs::remove_all(a);
   fs::remove_all(b);

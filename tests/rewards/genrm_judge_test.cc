@@ -104,7 +104,8 @@ TEST(GenRMScripted, GradeModeMapsOneToFiveLinearly) {
   ASSERT_EQ(judge.prompts.size(), 5u);
   for (const auto& p : judge.prompts) {
     EXPECT_EQ(p.rfind("Task: Name the capital of France.\nReference: Paris\nResponse: answer-", 0),
-              0u) << p;
+              0u)
+        << p;
     EXPECT_EQ(p.find("<think>"), std::string::npos);
   }
 }
@@ -113,7 +114,9 @@ TEST(GenRMScripted, PairwiseModeUsesTheReferenceResponse) {
   ScriptedJudge judge;
   judge.verdict_for["good haiku"] = "A is more vivid.\nVerdict: +1";
   judge.verdict_for["same haiku"] = "[[0]]";
-  judge.verdict_for["bad haiku"] = "Verdict: \xE2\x88\x92" "1";
+  judge.verdict_for["bad haiku"] =
+      "Verdict: \xE2\x88\x92"
+      "1";
   auto v = MakeGenRMVerifier(GenRMOptions{}, judge.Fn());  // default templates
   ASSERT_TRUE(v.ok()) << v.status();
   auto pool = PoolWith(*v);
@@ -180,8 +183,9 @@ TEST(GenRMScripted, BadTemplatesAreRejectedAtConstruction) {
 // ---------------------------------------------------------------- end to end
 
 std::string TinyJudgeCheckpoint() {
-  const std::string dir = (std::filesystem::temp_directory_path() /
-                           ("genrm_judge_" + std::to_string(::getpid()))).string();
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("genrm_judge_" + std::to_string(::getpid())))
+          .string();
   model::ModelConfig c;
   c.vocab_size = 512;
   c.hidden_size = 32;
@@ -228,8 +232,9 @@ TEST(GenRMEngine, RandomJudgeRunsAndUnparsableVerdictsKeepTheirRawText) {
   auto pool = PoolWith(*v, /*fallback=*/0.0f);
   const tasks::Task grade = GradeTask("e1", "Paris");
   const tasks::Task pair = PairwiseTask("e2", "Rain taps the window");
-  std::vector<VerifyInput> inputs = {In(&grade, "Paris is the capital."), In(&grade, "Lyon, obviously"),
-                                     In(&pair, "grey clouds / rain"), In(&pair, "sun")};
+  std::vector<VerifyInput> inputs = {In(&grade, "Paris is the capital."),
+                                     In(&grade, "Lyon, obviously"), In(&pair, "grey clouds / rain"),
+                                     In(&pair, "sun")};
   auto results = pool->VerifyBatch(inputs);
   ASSERT_EQ(results.size(), 4u);
   ASSERT_EQ(seen.size(), 4u);  // every call reached the engine and finished
@@ -239,7 +244,8 @@ TEST(GenRMEngine, RandomJudgeRunsAndUnparsableVerdictsKeepTheirRawText) {
     // Find this call's judge output by its response text inside the prompt.
     const JudgeOutput* out = nullptr;
     for (const auto& [prompt, o2] : seen) {
-      if (prompt.find("\n" + std::string(inputs[i].response) + "\n") != std::string::npos) out = &o2;
+      if (prompt.find("\n" + std::string(inputs[i].response) + "\n") != std::string::npos)
+        out = &o2;
     }
     ASSERT_NE(out, nullptr);
     EXPECT_LE(out->verdict_tokens, o.max_verdict_tokens);
@@ -259,8 +265,7 @@ TEST(GenRMEngine, RandomJudgeRunsAndUnparsableVerdictsKeepTheirRawText) {
       EXPECT_TRUE(r.alert) << "an unparsable verdict must not become a silent reward";
       EXPECT_FALSE(r.details.contains("genrm"));
       const std::string err = r.details["error"];
-      EXPECT_NE(err.find("raw verdict: " + safe), std::string::npos)
-          << err;
+      EXPECT_NE(err.find("raw verdict: " + safe), std::string::npos) << err;
     }
   }
   std::cout << "[genrm e2e] " << alerts << " of 4 random-judge verdicts unparsable (alerts)\n";

@@ -20,8 +20,11 @@ namespace {
 
 TEST(GenRMTemplate, FillsPlaceholdersOnceAndLeavesOtherBraces) {
   auto s = FillTemplate("Q: {prompt}\nR: {response} {\"json\": 1} \\frac{a}{b} {Score}",
-                        {{"prompt", "2+2?"}, {"response", "it is {reference}"},
-                         {"reference", "4"}, {"a", "X"}, {"b", "Y"}});
+                        {{"prompt", "2+2?"},
+                         {"response", "it is {reference}"},
+                         {"reference", "4"},
+                         {"a", "X"},
+                         {"b", "Y"}});
   ASSERT_TRUE(s.ok()) << s.status();
   // {reference} inside the response is not expanded; {a}/{b} are placeholders with values;
   // {Score} (uppercase) and JSON braces are not placeholders.
@@ -92,7 +95,9 @@ const Case kGradeCases[] = {
     {"The response is pretty good.", kReject},
     {"-1", kReject},
     {"Score: 4 to 5", kReject},
-    {"Score: \xE2\x88\x92" "2", kReject},  // unicode minus → -2, out of range
+    {"Score: \xE2\x88\x92"
+     "2",
+     kReject},  // unicode minus → -2, out of range
 };
 
 const Case kPairwiseCases[] = {
@@ -100,7 +105,9 @@ const Case kPairwiseCases[] = {
     {"Verdict: -1", -1},
     {"Verdict: 0", 0},
     {"verdict:1", 1},
-    {"Verdict: \xE2\x88\x92" "1", -1},  // unicode minus
+    {"Verdict: \xE2\x88\x92"
+     "1",
+     -1},  // unicode minus
     {"A is clearly more accurate.\nVerdict: +1", 1},
     {"[[+1]]", 1},
     {"[[-1]]", -1},

@@ -92,9 +92,8 @@ TEST(EngineTest, WeightsAppliedBetweenStepsAndStopAbortsTheRest) {
   EXPECT_GE(r.versions[1].first_token, 50);
   // After Stop, a submission is answered at once.
   bool answered = false;
-  engine.Submit(Req("late", 1, 3), [&](GenerationResult x) {
-    answered = x.finish_reason == FinishReason::kAborted;
-  });
+  engine.Submit(Req("late", 1, 3),
+                [&](GenerationResult x) { answered = x.finish_reason == FinishReason::kAborted; });
   EXPECT_TRUE(answered);
 }
 

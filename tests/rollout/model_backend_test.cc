@@ -56,7 +56,8 @@ struct Ref {
   std::vector<int32_t> tokens;
   std::vector<double> logprobs;
 };
-Ref GreedyByRecompute(const model::Model& m, std::vector<int32_t> seq, int64_t budget, int64_t eos) {
+Ref GreedyByRecompute(const model::Model& m, std::vector<int32_t> seq, int64_t budget,
+                      int64_t eos) {
   Ref r;
   const int64_t V = m.config().vocab_size;
   for (int64_t n = 0; n < budget; ++n) {
@@ -117,8 +118,8 @@ TEST(ModelBackendTest, ContinuousBatchingMatchesRecomputeFromScratch) {
     for (size_t t = 0; t < ref.logprobs.size(); ++t) {
       EXPECT_NEAR(r.logprobs[t], ref.logprobs[t], 2e-3) << r.request_id << " t " << t;
     }
-    EXPECT_EQ(r.finish_reason, r.tokens.back() == c.eos_token_id ? FinishReason::kEos
-                                                                   : FinishReason::kLength);
+    EXPECT_EQ(r.finish_reason,
+              r.tokens.back() == c.eos_token_id ? FinishReason::kEos : FinishReason::kLength);
   }
   EXPECT_EQ(s.stats().state_bytes_in_use, 0);
 }

@@ -28,7 +28,8 @@ BreakerTrip NaiveTrip(const RepetitionConfig& c, const std::vector<int32_t>& tok
       // k copies of the last n-gram back to back.
       bool all = true;
       for (int64_t copy = 1; copy < k; ++copy) {
-        for (int64_t j = 0; j < n; ++j) all = all && toks[t - n + j] == toks[t - n * (copy + 1) + j];
+        for (int64_t j = 0; j < n; ++j)
+          all = all && toks[t - n + j] == toks[t - n * (copy + 1) + j];
       }
       if (all) return BreakerTrip::kNgram;
     }
@@ -57,7 +58,7 @@ TEST(RepetitionTest, LowProbabilityTokenResetsTheRun) {
   c.prob_threshold = 0.5;
   RepetitionBreaker b(c);
   const float half = static_cast<float>(std::log(0.25));  // p = 0.25 < 0.5
-  EXPECT_EQ(b.Observe(1, 0.0f), BreakerTrip::kNone);        // p = 1 > 0.5
+  EXPECT_EQ(b.Observe(1, 0.0f), BreakerTrip::kNone);      // p = 1 > 0.5
   EXPECT_EQ(b.Observe(1, half), BreakerTrip::kNone);
   EXPECT_EQ(b.high_prob_run(), 0);
   EXPECT_EQ(b.Observe(1, 0.0f), BreakerTrip::kNone);
@@ -80,7 +81,8 @@ TEST(RepetitionTest, NgramHandCases) {
   RepetitionBreaker b(c);
   // "1 2 3" three times back to back trips at the 9th token, not before.
   const std::vector<int32_t> seq = {1, 2, 3, 1, 2, 3, 1, 2, 3};
-  for (size_t i = 0; i + 1 < seq.size(); ++i) EXPECT_EQ(b.Observe(seq[i], 0.0f), BreakerTrip::kNone);
+  for (size_t i = 0; i + 1 < seq.size(); ++i)
+    EXPECT_EQ(b.Observe(seq[i], 0.0f), BreakerTrip::kNone);
   EXPECT_EQ(b.Observe(seq.back(), 0.0f), BreakerTrip::kNgram);
 
   // A single repeated token has period 1, which divides 3: trips after 9 tokens.
@@ -117,9 +119,8 @@ TEST(RepetitionTest, MatchesNaiveReferenceOnRandomStreams) {
     std::vector<double> probs;
     for (int t = 0; t < 200; ++t) {
       // Mostly periodic streams so both rules fire often.
-      int32_t tok = (rng() % 4 == 0 || toks.size() < 3)
-                        ? static_cast<int32_t>(rng() % alphabet)
-                        : toks[toks.size() - 1 - (rng() % 3)];
+      int32_t tok = (rng() % 4 == 0 || toks.size() < 3) ? static_cast<int32_t>(rng() % alphabet)
+                                                        : toks[toks.size() - 1 - (rng() % 3)];
       float lp = std::log(std::uniform_real_distribution<float>(0.05f, 1.0f)(rng));
       toks.push_back(tok);
       probs.push_back(std::exp(static_cast<double>(lp)));

@@ -101,7 +101,8 @@ TEST(SchedulerTest, GreedyBatchedEqualsEachRequestAlone) {
     EXPECT_EQ(r.tokens, ref.tokens) << q.request_id;
     EXPECT_EQ(r.finish_reason, ref.reason) << q.request_id;
     ASSERT_EQ(r.logprobs.size(), ref.logprobs.size());
-    for (size_t t = 0; t < ref.logprobs.size(); ++t) EXPECT_NEAR(r.logprobs[t], ref.logprobs[t], 1e-5);
+    for (size_t t = 0; t < ref.logprobs.size(); ++t)
+      EXPECT_NEAR(r.logprobs[t], ref.logprobs[t], 1e-5);
     EXPECT_EQ(r.group_index, q.group_index);
     EXPECT_EQ(r.prompt_tokens, 2);
     eos_count += r.finish_reason == FinishReason::kEos;

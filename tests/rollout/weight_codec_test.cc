@@ -121,9 +121,8 @@ TEST(WeightCodecTest, CorruptedStreamsAreRejected) {
 
 TEST(WeightCodecTest, EncoderStopsWhenTheReceiverCloses) {
   int n = 0;
-  auto st = EncodeWeights(1, "", RandomParams(4), 16, [&](const proto::WeightChunk&) {
-    return ++n < 3;
-  });
+  auto st =
+      EncodeWeights(1, "", RandomParams(4), 16, [&](const proto::WeightChunk&) { return ++n < 3; });
   EXPECT_EQ(st.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(n, 3);
 }

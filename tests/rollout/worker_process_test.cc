@@ -36,8 +36,12 @@ class WorkerProcess {
   explicit WorkerProcess(const std::vector<std::string>& extra) {
     int fds[2];
     EXPECT_EQ(pipe(fds), 0);
-    std::vector<std::string> argv = {std::string(RL_BINARY_DIR) + "/bin/rl", "rollout-worker",
-                                     "--listen", "127.0.0.1:0", "--max-batch", "4"};
+    std::vector<std::string> argv = {std::string(RL_BINARY_DIR) + "/bin/rl",
+                                     "rollout-worker",
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--max-batch",
+                                     "4"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());

@@ -27,7 +27,8 @@ std::unique_ptr<RolloutWorker> StartToyWorker(bool with_model, int heartbeat_ms 
   SchedulerOptions opt;
   opt.max_batch = 4;
   opt.repetition.consecutive = 0;
-  auto engine = std::make_unique<RolloutEngine>(std::make_unique<ToyBackend>(32, 5, with_model), opt);
+  auto engine =
+      std::make_unique<RolloutEngine>(std::make_unique<ToyBackend>(32, 5, with_model), opt);
   WorkerOptions w;
   w.listen = "127.0.0.1:0";
   w.heartbeat_ms = heartbeat_ms;
@@ -137,7 +138,8 @@ TEST(WorkerTest, WeightsPushedToAModelLessWorkerThenGeneration) {
 
 TEST(WorkerTest, SilentStreamGetsHeartbeatsAndCancelWorks) {
   auto w = StartToyWorker(false, /*heartbeat_ms=*/50);
-  auto stub = proto::Rollout::NewStub(grpc::CreateChannel(w->address(), grpc::InsecureChannelCredentials()));
+  auto stub = proto::Rollout::NewStub(
+      grpc::CreateChannel(w->address(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   auto stream = stub->Generate(&ctx);
@@ -196,7 +198,8 @@ TEST(WorkerTest, ClientFailsOverWhenAWorkerShutsDownMidGeneration) {
 
 TEST(WorkerTest, CorruptWeightStreamIsRefusedWithDataLoss) {
   auto w = StartToyWorker(true);
-  auto stub = proto::Rollout::NewStub(grpc::CreateChannel(w->address(), grpc::InsecureChannelCredentials()));
+  auto stub = proto::Rollout::NewStub(
+      grpc::CreateChannel(w->address(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   proto::UpdateWeightsReply reply;

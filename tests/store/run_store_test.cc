@@ -51,8 +51,10 @@ TEST(RunStore, RoundTripOfEveryTable) {
     sample.finish_reason = "eos";
     sample.policy_version = 5;
     s.AddSample(sample);
-    s.AddCurriculumEvent({0, run_id, 10, "length", "40960", "49152", "converged", R"({"ppl":[1]})", 0});
-    s.AddAlert({0, run_id, 11, "length_bias", "warning", "length and reward rise together", "{}", 0});
+    s.AddCurriculumEvent(
+        {0, run_id, 10, "length", "40960", "49152", "converged", R"({"ppl":[1]})", 0});
+    s.AddAlert(
+        {0, run_id, 11, "length_bias", "warning", "length and reward rise together", "{}", 0});
     s.AddCheckpoint({0, run_id, 10, "checkpoints/step_10", "{}", 0});
     s.SetRunStatus(run_id, "finished", true);
     ASSERT_TRUE(s.Flush().ok());
@@ -219,8 +221,9 @@ TEST(RunStore, MigratesAnOlderSchemaKeepingData) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(Exec(db->get(), Migrations()[0]).ok());
     ASSERT_TRUE(Exec(db->get(), "PRAGMA user_version=1;").ok());
-    ASSERT_TRUE(Exec(db->get(), "INSERT INTO runs(name, config_yaml, status, started_at, "
-                                "framework_version) VALUES('old', '', 'finished', 1, '0.0.1');")
+    ASSERT_TRUE(Exec(db->get(),
+                     "INSERT INTO runs(name, config_yaml, status, started_at, "
+                     "framework_version) VALUES('old', '', 'finished', 1, '0.0.1');")
                     .ok());
   }
   auto s = RunStore::Open(path);

@@ -37,9 +37,11 @@ TEST(SweCli, GoldAndResponses) {
   for (size_t i = 0; i < 12; ++i) EXPECT_EQ(lines[i]["outcome"], "resolved") << lines[i];
   EXPECT_EQ(lines[12]["resolved"], 12);
   std::string responses = std::string(RL_BINARY_DIR) + "/swe_cli_responses.jsonl";
-  std::ofstream(responses) << R"({"instance_id": "kv-1", "response": "No idea."})" << "\n";
+  std::ofstream(responses) << R"({"instance_id": "kv-1", "response": "No idea."})"
+                           << "\n";
   lines = RunLines(kRl + " swe eval --instances " + kDir + "/instances.jsonl --patches " +
-                   responses + " --id kv-1 --id kv-2", &rc);
+                       responses + " --id kv-1 --id kv-2",
+                   &rc);
   ASSERT_EQ(rc, 0);
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0]["outcome"], "empty_patch");

@@ -118,8 +118,8 @@ TEST_F(SweRunner, EveryGoldPatchResolvesAndEmptyPatchesFail) {
 TEST_F(SweRunner, BaseTreeFailsOnlyTheFailToPassTests) {
   // A harmless patch (a comment) leaves the bug: FAIL_TO_PASS fail, PASS_TO_PASS pass.
   const Instance& inst = by_id_.at("cstr-3");
-  std::string patch = MakePatch(inst.repo, {{"src/cstr.c", "#include <string.h>\n",
-                                              "#include <string.h>\n/* touched */\n"}});
+  std::string patch = MakePatch(
+      inst.repo, {{"src/cstr.c", "#include <string.h>\n", "#include <string.h>\n/* touched */\n"}});
   EvalResult r = RunOne("cstr-3", patch);
   EXPECT_EQ(r.outcome, "unresolved") << r.log_tail;
   EXPECT_EQ(r.tests.at("count_first"), "FAIL");
@@ -128,7 +128,8 @@ TEST_F(SweRunner, BaseTreeFailsOnlyTheFailToPassTests) {
 
 TEST_F(SweRunner, FixThatBreaksPassToPassScoresZero) {
   const Instance& inst = by_id_.at("textkit-4");
-  std::string patch = MakePatch(inst.repo,
+  std::string patch = MakePatch(
+      inst.repo,
       {{"textkit/core.py", "    return ordered[len(ordered) // 2]\n",
         "    mid = len(ordered) // 2\n    if len(ordered) % 2 == 0:\n"
         "        return (ordered[mid - 1] + ordered[mid]) / 2\n    return ordered[mid]\n"},
@@ -150,7 +151,8 @@ TEST_F(SweRunner, FuzzyFallbackAndGarbagePatch) {
   EvalResult r = RunOne("cstr-4", fuzzy);
   EXPECT_EQ(r.patch_method, "patch_fuzz") << EvalResultToJson(r).dump();
   EXPECT_EQ(r.outcome, "resolved");
-  r = RunOne("cstr-4", "--- a/src/cstr.c\n+++ b/src/cstr.c\n@@ -1,1 +1,1 @@\n-nothing like this\n+x\n");
+  r = RunOne("cstr-4",
+             "--- a/src/cstr.c\n+++ b/src/cstr.c\n@@ -1,1 +1,1 @@\n-nothing like this\n+x\n");
   EXPECT_EQ(r.outcome, "patch_failed");
   EXPECT_EQ(r.reward, 0.0f);
 }
@@ -159,17 +161,22 @@ TEST_F(SweRunner, EditingTestsRunnerOrSitecustomizeDoesNotCount) {
   const Instance& tk = by_id_.at("textkit-1");
   // Rewrites the runner to report success, the test file to drop assertions, and adds a
   // sitecustomize.py that would patch unittest: all restored or removed before the tests run.
-  std::string patch = MakePatch(tk.repo,
-      {{"run_tests.py", "suite = unittest", "print('tests.test_core.CoreTests.test_slugify_collapses: PASS'); sys.exit(0)\nsuite = unittest"},
-       {"tests/test_core.py", "self.assertEqual(core.clamp(5, 0, 3), 3)", "pass"}},
-      {{"sitecustomize.py", "import unittest\nunittest.TestCase.assertEqual = lambda *a, **k: None\n"},
-       {"tests/conftest.py", "raise SystemExit(0)\n"}});
+  std::string patch =
+      MakePatch(tk.repo,
+                {{"run_tests.py", "suite = unittest",
+                  "print('tests.test_core.CoreTests.test_slugify_collapses: PASS'); "
+                  "sys.exit(0)\nsuite = unittest"},
+                 {"tests/test_core.py", "self.assertEqual(core.clamp(5, 0, 3), 3)", "pass"}},
+                {{"sitecustomize.py",
+                  "import unittest\nunittest.TestCase.assertEqual = lambda *a, **k: None\n"},
+                 {"tests/conftest.py", "raise SystemExit(0)\n"}});
   EvalResult r = RunOne("textkit-1", patch);
   EXPECT_EQ(r.outcome, "unresolved") << EvalResultToJson(r).dump() << r.log_tail;
   EXPECT_EQ(r.tests.at("tests.test_core.CoreTests.test_slugify_collapses"), "FAIL");
   // The C repo's Makefile is protected too.
   const Instance& cs = by_id_.at("cstr-1");
-  patch = MakePatch(cs.repo, {{"Makefile", "\t./build/test_cstr", "\t@echo 'trim_trailing: PASS'"}});
+  patch =
+      MakePatch(cs.repo, {{"Makefile", "\t./build/test_cstr", "\t@echo 'trim_trailing: PASS'"}});
   r = RunOne("cstr-1", patch);
   EXPECT_EQ(r.outcome, "unresolved") << EvalResultToJson(r).dump();
 }
@@ -177,18 +184,22 @@ TEST_F(SweRunner, EditingTestsRunnerOrSitecustomizeDoesNotCount) {
 TEST_F(SweRunner, ForgedResultLinesAreRejected) {
   const Instance& tk = by_id_.at("textkit-2");
   // Prints a forged PASS at import time; the real runner then reports FAIL: conflict.
-  std::string patch = MakePatch(tk.repo, {{"textkit/core.py", "import re\n",
-      "import re\nprint('tests.test_core.CoreTests.test_chunk_partial: PASS', flush=True)\n"}});
+  std::string patch = MakePatch(
+      tk.repo,
+      {{"textkit/core.py", "import re\n",
+        "import re\nprint('tests.test_core.CoreTests.test_chunk_partial: PASS', flush=True)\n"}});
   EvalResult r = RunOne("textkit-2", patch);
   EXPECT_EQ(r.outcome, "rejected") << EvalResultToJson(r).dump();
   EXPECT_EQ(r.reward, 0.0f);
   // Forges every line and exits non-zero (a crash after the forgery).
   const Instance& cs = by_id_.at("cstr-4");
-  patch = MakePatch(cs.repo, {{"src/cstr.c", "#include <string.h>\n",
-      "#include <string.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
-      "__attribute__((constructor)) static void forge(void) {\n"
-      "  puts(\"upper: PASS\\nstarts_with: PASS\\ntrim_leading: PASS\\nto_long_positive: PASS\\n"
-      "reverse_odd: PASS\\nreverse_even: PASS\"); fflush(stdout); abort();\n}\n"}});
+  patch = MakePatch(
+      cs.repo,
+      {{"src/cstr.c", "#include <string.h>\n",
+        "#include <string.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+        "__attribute__((constructor)) static void forge(void) {\n"
+        "  puts(\"upper: PASS\\nstarts_with: PASS\\ntrim_leading: PASS\\nto_long_positive: PASS\\n"
+        "reverse_odd: PASS\\nreverse_even: PASS\"); fflush(stdout); abort();\n}\n"}});
   r = RunOne("cstr-4", patch);
   EXPECT_EQ(r.outcome, "rejected") << EvalResultToJson(r).dump();
   EXPECT_EQ(r.reward, 0.0f);
@@ -199,16 +210,18 @@ TEST_F(SweRunner, HostFilesAndNetworkAreOutOfReach) {
   // a TCP connection opens. Contained ⇒ the P2P clamp test fails ⇒ reward 0.
   const Instance& tk = by_id_.at("textkit-4");
   std::string host_file = kDir + "/gold.jsonl";
-  std::string patch = MakePatch(tk.repo,
+  std::string patch = MakePatch(
+      tk.repo,
       {{"textkit/core.py", "    return ordered[len(ordered) // 2]\n",
         "    mid = len(ordered) // 2\n    if len(ordered) % 2 == 0:\n"
         "        return (ordered[mid - 1] + ordered[mid]) / 2\n    return ordered[mid]\n"},
        {"textkit/core.py", "    return max(lo, min(hi, x))",
-        "    import os, socket\n    ok = os.path.exists('" + host_file + "')\n"
-        "    for host in ('1.1.1.1', '127.0.0.1'):\n        try:\n"
-        "            socket.create_connection((host, 80), timeout=1).close(); ok = True\n"
-        "        except OSError:\n            pass\n"
-        "    return max(lo, min(hi, x)) if ok else None"}});
+        "    import os, socket\n    ok = os.path.exists('" + host_file +
+            "')\n"
+            "    for host in ('1.1.1.1', '127.0.0.1'):\n        try:\n"
+            "            socket.create_connection((host, 80), timeout=1).close(); ok = True\n"
+            "        except OSError:\n            pass\n"
+            "    return max(lo, min(hi, x)) if ok else None"}});
   EvalResult r = RunOne("textkit-4", patch);
   EXPECT_EQ(r.outcome, "unresolved") << r.log_tail;
   EXPECT_EQ(r.tests.at("tests.test_core.CoreTests.test_clamp"), "FAIL");
@@ -216,7 +229,6 @@ TEST_F(SweRunner, HostFilesAndNetworkAreOutOfReach) {
 }
 
 TEST_F(SweRunner, SymlinkPatchAndTimeout) {
-
   std::string patch =
       "diff --git a/evil b/evil\nnew file mode 120000\n--- /dev/null\n+++ b/evil\n"
       "@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n";
@@ -224,7 +236,8 @@ TEST_F(SweRunner, SymlinkPatchAndTimeout) {
   EXPECT_EQ(r.outcome, "patch_rejected") << EvalResultToJson(r).dump();
   Instance slow = by_id_.at("textkit-3");
   slow.time_limit_s = 2;
-  patch = MakePatch(slow.repo, {{"textkit/core.py", "    total = 0\n", "    while True:\n        pass\n    total = 0\n"}});
+  patch = MakePatch(slow.repo, {{"textkit/core.py", "    total = 0\n",
+                                 "    while True:\n        pass\n    total = 0\n"}});
   auto res = swe::Run(slow, patch);
   ASSERT_TRUE(res.ok());
   EXPECT_EQ(res->outcome, "timeout") << EvalResultToJson(*res).dump();

@@ -22,8 +22,8 @@ TEST(SweVerifier, RegisteredAndScoresResponses) {
   tasks::Task task;
   task.id = "t1";
   task.kind = "swe";
-  task.metadata = nlohmann::json{{"instances_file", kDir + "/instances.jsonl"},
-                                 {"instance_id", "kv-3"}}.dump();
+  task.metadata =
+      nlohmann::json{{"instances_file", kDir + "/instances.jsonl"}, {"instance_id", "kv-3"}}.dump();
   std::string response = "<think>sort it</think>The fix:\n```diff\n" + gold->at("kv-3") + "```\n";
   VerifyInput in;
   in.task = &task;
@@ -41,12 +41,16 @@ TEST(SweVerifier, RegisteredAndScoresResponses) {
   // The instance inline, repo relative to base_dir.
   auto insts = swe::ReadInstances(kDir + "/instances.jsonl");
   ASSERT_TRUE(insts.ok());
-  task.metadata = nlohmann::json{{"instance", {{"instance_id", "inline"}, {"repo", "repos/kv"},
-                                               {"problem_statement", "p"},
-                                               {"test_cmd", "sh tests/run.sh"},
-                                               {"FAIL_TO_PASS", {"list_sorted"}},
-                                               {"test_patch", insts->at(10).test_patch}}},
-                                 {"base_dir", kDir}}.dump();
+  task.metadata = nlohmann::json{
+      {"instance",
+       {{"instance_id", "inline"},
+        {"repo", "repos/kv"},
+        {"problem_statement", "p"},
+        {"test_cmd", "sh tests/run.sh"},
+        {"FAIL_TO_PASS", {"list_sorted"}},
+        {"test_patch", insts->at(10).test_patch}}},
+      {"base_dir",
+       kDir}}.dump();
   ASSERT_EQ(insts->at(10).instance_id, "kv-3");
   in.response = response;
   r = (*v)->Verify(in);

@@ -18,11 +18,11 @@ TEST(ChatTemplate, FormattedResponsesFollowTheFormat) {
 
 TEST(ChatTemplate, FormatViolations) {
   EXPECT_FALSE(FollowsResponseFormat("no think close \\boxed{4}"));
-  EXPECT_FALSE(FollowsResponseFormat("x </think>   <|im_end|>"));              // empty answer
-  EXPECT_FALSE(FollowsResponseFormat("x </think> a </think> b"));              // two closes
-  EXPECT_FALSE(FollowsResponseFormat("<think> x </think> a"));                 // reopened
-  EXPECT_FALSE(FollowsResponseFormat("x </think> a<|im_end|> trailing"));      // after the end
-  EXPECT_TRUE(FollowsResponseFormat("x </think> a"));                          // cut before eos
+  EXPECT_FALSE(FollowsResponseFormat("x </think>   <|im_end|>"));          // empty answer
+  EXPECT_FALSE(FollowsResponseFormat("x </think> a </think> b"));          // two closes
+  EXPECT_FALSE(FollowsResponseFormat("<think> x </think> a"));             // reopened
+  EXPECT_FALSE(FollowsResponseFormat("x </think> a<|im_end|> trailing"));  // after the end
+  EXPECT_TRUE(FollowsResponseFormat("x </think> a"));                      // cut before eos
 }
 
 }  // namespace

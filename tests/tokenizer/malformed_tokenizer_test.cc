@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <functional>
-#include <random>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "rl/tokenizer/default_tokenizer.h"
 #include "rl/tokenizer/tokenizer.h"
