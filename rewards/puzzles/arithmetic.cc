@@ -1,9 +1,13 @@
 // `arithmetic` (quickstart math tasks, kind "math") and `countdown`.
 #include <map>
 #include <random>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "rewards/math/expr.h"
 #include "rewards/puzzles/families.h"
+#include "rl/tasks/chat_template.h"
 
 namespace rl::rewards::puzzles {
 namespace {
@@ -47,39 +51,102 @@ std::optional<Rational> EvalCountdown(const math::Node& n, std::map<long long, i
   }
 }
 
+// The worked solution of a left-to-right expression: one line per operation. Additions of
+// two non-negative integers are worked column by column, least significant digit first
+// ("7+8=15" then "4+3+1=8" for 47 + 38), so a small model can learn the algorithm.
+std::string ColumnAddition(long long a, long long b) {
+  std::string out;
+  long long carry = 0;
+  while (a > 0 || b > 0 || carry > 0) {
+    long long da = a % 10, db = b % 10, s = da + db + carry;
+    out += std::to_string(da) + "+" + std::to_string(db);
+    if (carry) out += "+" + std::to_string(carry);
+    out += "=" + std::to_string(s) + "\n";
+    carry = s / 10;
+    a /= 10;
+    b /= 10;
+  }
+  return out;
+}
+
+std::string ArithmeticSolution(const std::vector<Rational>& values, const std::vector<char>& ops,
+                               const std::vector<int>& operands) {
+  std::string out;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Rational& a = values[i];
+    const Rational& result = values[i + 1];
+    const long long b = operands[i + 1];
+    if (ops[i] == '+' && a.is_integer() && a.num() >= 0 && b >= 0 &&
+        (a.num() >= 10 || b >= 10)) {
+      out += ColumnAddition(static_cast<long long>(a.num()), b);
+    }
+    out += a.ToString() + " " + ops[i] + " " + std::to_string(b) + " = " + result.ToString();
+    if (i + 1 < ops.size()) out += "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::shared_ptr<TaskGenerator> MakeArithmeticGenerator() {
   return MakeGenerator(
-      "arithmetic", {{"max_operand", 20}, {"ops", 2}, {"division", 0}},
+      "arithmetic",
+      {{"max_operand", 20},
+       {"min_operand", 1},
+       {"ops", 2},
+       {"subtraction", 1},
+       {"multiplication", 1},
+       {"division", 0},
+       {"short_prompt", 0}},
       [](uint64_t seed, const Params& p) -> StatusOr<tasks::Task> {
         RL_ASSIGN_OR_RETURN(int max_operand, IntParam(p, "max_operand", 1, 1000000));
+        RL_ASSIGN_OR_RETURN(int min_operand, IntParam(p, "min_operand", 0, max_operand));
         RL_ASSIGN_OR_RETURN(int ops, IntParam(p, "ops", 1, 10));
+        RL_ASSIGN_OR_RETURN(int subtraction, IntParam(p, "subtraction", 0, 1));
+        RL_ASSIGN_OR_RETURN(int multiplication, IntParam(p, "multiplication", 0, 1));
         RL_ASSIGN_OR_RETURN(int division, IntParam(p, "division", 0, 1));
+        RL_ASSIGN_OR_RETURN(int short_prompt, IntParam(p, "short_prompt", 0, 1));
         std::mt19937_64 rng(seed);
-        std::uniform_int_distribution<int> operand(1, max_operand);
-        std::string op_chars = division ? "+-*/" : "+-*";
+        std::uniform_int_distribution<int> operand(min_operand, max_operand);
+        std::string op_chars = "+";
+        if (subtraction) op_chars += '-';
+        if (multiplication) op_chars += '*';
+        if (division) op_chars += '/';
         std::uniform_int_distribution<size_t> op_pick(0, op_chars.size() - 1);
         // Built left to right, each step optionally bracketing the running expression, so
         // the text's value is exactly the running value.
         int first = operand(rng);
         std::string text = std::to_string(first);
         Rational value(first);
+        std::vector<Rational> values = {value};
+        std::vector<char> applied;
+        std::vector<int> operands = {first};
         for (int i = 0; i < ops; ++i) {
           char op = op_chars[op_pick(rng)];
           int x = operand(rng);
+          if (op == '/' && x == 0) x = 1;
           auto next = Apply(op, value, Rational(x));
           if (!next) return absl::InternalError("arithmetic overflow; lower max_operand");
           bool bracket = (op == '*' || op == '/') && text.find_first_of("+-") != std::string::npos;
           text = (bracket ? "(" + text + ")" : text) + " " + op + " " + std::to_string(x);
           value = *next;
+          values.push_back(value);
+          applied.push_back(op);
+          operands.push_back(x);
         }
         tasks::Task t;
         t.kind = "math";
-        t.prompt =
-            "Compute " + text + ". Give the exact value (a fraction if needed) in \\boxed{}.";
+        t.prompt = short_prompt ? "Compute " + text + "."
+                                : "Compute " + text +
+                                      ". Give the exact value (a fraction if needed) in \\boxed{}.";
         t.answer = value.ToString();
-        t.metadata = nlohmann::json{{"generator", "arithmetic"}, {"expression", text}}.dump();
+        const std::string solution = ArithmeticSolution(values, applied, operands);
+        t.metadata = nlohmann::json{{"generator", "arithmetic"},
+                                    {"expression", text},
+                                    {"solution", solution},
+                                    {"response", tasks::FormatResponse(
+                                                     solution, "\\boxed{" + t.answer + "}")}}
+                         .dump();
         return t;
       });
 }

@@ -17,13 +17,20 @@ struct RunSection {
   int64_t seed = 0;
   std::string dir;  // empty → runs/<name>
   int64_t steps = 100;
+  double time_limit_minutes = 0;
   std::string description;
   template <class V>
   void Visit(V& v) {
     v.Field("name", name, Doc("run name, shown by `rl runs`"));
     v.Field("seed", seed, Doc("seed of every random stream of the run").Min(0));
     v.Field("dir", dir, Doc("run directory (run.sqlite, checkpoints/, logs); empty = runs/<name>"));
-    v.Field("steps", steps, Doc("number of RL steps (generation batch + learner update)").Min(1));
+    v.Field("steps", steps,
+            Doc("number of RL steps (generation batch + learner update); 0 = only the cold start")
+                .Min(0));
+    v.Field("time_limit_minutes", time_limit_minutes,
+            Doc("stop (final eval + checkpoint) once this many minutes passed since `rl train` "
+                "started, cold start included (0 = no limit)")
+                .Min(0));
     v.Field("description", description, Doc("free text stored with the run"));
   }
 };
@@ -529,6 +536,26 @@ struct SftSection {
   }
 };
 
+// The SFT cold start of `rl train`: before the first RL step, supervised steps on the worked
+// reference responses of the training sources (a task's metadata.response, as the arithmetic
+// generator writes), with the held-out evaluation every eval_every steps.
+struct ColdStartSection {
+  int64_t steps = 0;
+  int64_t examples_per_step = 32;
+  double lr = 1e-3;
+  int64_t warmup_steps = 0;
+  int64_t eval_every = 0;
+  template <class V>
+  void Visit(V& v) {
+    v.Field("steps", steps, Doc("SFT steps before RL (0 = no cold start)").Min(0));
+    v.Field("examples_per_step", examples_per_step, Doc("examples per SFT step").Min(1));
+    v.Field("lr", lr, Doc("cold-start learning rate (constant after warm-up)").Min(0, true));
+    v.Field("warmup_steps", warmup_steps, Doc("linear warm-up steps of the cold start").Min(0));
+    v.Field("eval_every", eval_every,
+            Doc("held-out evaluation every N cold-start steps (0 = only at its end)").Min(0));
+  }
+};
+
 struct RunConfig {
   RunSection run;
   ModelSection model;
@@ -541,6 +568,7 @@ struct RunConfig {
   SandboxSection sandbox;
   CheckpointSection checkpoint;
   SftSection sft;
+  ColdStartSection cold_start;
   template <class V>
   void Visit(V& v) {
     v.Section("run", run, "name, seed, run directory, length of the run");
@@ -554,6 +582,7 @@ struct RunConfig {
     v.Section("sandbox", sandbox, "limits of sandboxed code execution");
     v.Section("checkpoint", checkpoint, "checkpoint cadence and retention");
     v.Section("sft", sft, "supervised fine-tuning from JSONL (`rl sft`)");
+    v.Section("cold_start", cold_start, "SFT cold start inside `rl train`, before RL");
   }
 };
 

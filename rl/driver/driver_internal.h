@@ -14,6 +14,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include "curricula/length_curriculum.h"
 #include "curricula/task_mix.h"
@@ -57,7 +58,13 @@ class Driver {
       const std::vector<rollout::GenerationRequest>& requests, int64_t step);
   Status CheckWorkers(int64_t step);
   Status Step(int64_t step);
-  Status Evaluate(int64_t step);
+  // Held-out accuracy; metrics `<prefix>/accuracy` and `<prefix>/mean_length` at `step`.
+  Status Evaluate(int64_t step, const std::string& prefix = "eval");
+  // The SFT cold start (cold_start.cc): cold_start.steps supervised steps on the sources'
+  // reference responses, then a fresh RL learner from the resulting weights.
+  Status ColdStart();
+  StatusOr<tasks::Task> DrawGeneratorTask(size_t source, int64_t n, uint64_t seed_base);
+  bool TimeUp() const;
   Status SaveCheckpoint(int64_t step);
   Status PushWeights(int64_t version, int64_t step);
   std::string Response(const std::vector<int32_t>& tokens) const;
@@ -81,6 +88,10 @@ class Driver {
   std::vector<std::vector<tasks::Task>> file_tasks_;  // per source (JSONL sources)
   std::vector<int64_t> cursors_;                      // per source: tasks drawn so far
   std::vector<tasks::Task> eval_tasks_;
+  std::set<std::string> eval_prompts_;  // training draws skip these (held out)
+  std::vector<int64_t> cold_cursors_;   // per source: cold-start examples drawn
+  int64_t last_eval_step_ = -1;
+  bool quiet_sync_ = false;  // no sync/* metrics (cold-start pushes)
   int64_t start_step_ = 1;  // first step to run
   int64_t version_ = 0;     // weights version live on the workers
   int64_t sequences_consumed_ = 0;

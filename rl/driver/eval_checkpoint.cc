@@ -11,8 +11,9 @@ namespace rl::driver::internal {
 namespace fs = std::filesystem;
 
 // Held-out accuracy: one greedy sample per eval task at the current budget.
-Status Driver::Evaluate(int64_t step) {
+Status Driver::Evaluate(int64_t step, const std::string& prefix) {
   if (eval_tasks_.empty()) return absl::OkStatus();
+  if (prefix == "eval") last_eval_step_ = step;
   std::vector<rollout::GenerationRequest> reqs;
   for (size_t i = 0; i < eval_tasks_.size(); ++i) {
     rollout::GenerationRequest q;
@@ -51,10 +52,11 @@ Status Driver::Evaluate(int64_t step) {
   }
   const double n = static_cast<double>(vr.size());
   ctx_.store->LogMetrics(ctx_.run_id, step,
-                         {{"eval/accuracy", ok / n}, {"eval/mean_length", len / n}});
+                         {{prefix + "/accuracy", ok / n}, {prefix + "/mean_length", len / n}});
   if (options_.progress) {
-    std::fprintf(stderr, "eval  step %lld | held-out accuracy %.3f (%d tasks) | mean length %.1f\n",
-                 static_cast<long long>(step), ok / n, static_cast<int>(n), len / n);
+    std::fprintf(stderr, "%s step %lld | held-out accuracy %.3f (%d tasks) | mean length %.1f\n",
+                 prefix.c_str(), static_cast<long long>(step), ok / n, static_cast<int>(n),
+                 len / n);
   }
   return absl::OkStatus();
 }

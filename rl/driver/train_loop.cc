@@ -29,6 +29,7 @@
 #include "rl/model/params.h"
 #include "rl/tasks/chat_template.h"
 #include "rl/tasks/task.h"
+#include "rl/tokenizer/byte_level.h"
 #include "rl/tokenizer/default_tokenizer.h"
 #include "rl/tokenizer/tokenizer.h"
 #include "rollout/client.h"
@@ -212,10 +213,27 @@ Status Driver::PushWeights(int64_t version, int64_t step) {
   if (!r.ok()) return r.status();
   const rollout::WeightSyncStats& s = *r;
   version_ = version;
-  ctx_.store->LogMetrics(ctx_.run_id, step,
-                         {{"sync/seconds", s.total_ms / 1000.0},
-                          {"sync/bytes", static_cast<double>(s.bytes_per_worker)}});
+  if (!quiet_sync_) {
+    ctx_.store->LogMetrics(ctx_.run_id, step,
+                           {{"sync/seconds", s.total_ms / 1000.0},
+                            {"sync/bytes", static_cast<double>(s.bytes_per_worker)}});
+  }
   return absl::OkStatus();
+}
+
+// One generated task from seed seed_base + n; prompts of the held-out set are skipped (the
+// next seeds are tried), so no training draw is a held-out task.
+StatusOr<tasks::Task> Driver::DrawGeneratorTask(size_t source, int64_t n, uint64_t seed_base) {
+  const config::TaskSourceSection& src = cfg_.tasks.sources[source];
+  for (int attempt = 0; attempt < 1000; ++attempt, n += 1 << 20) {
+    RL_ASSIGN_OR_RETURN(auto ts,
+                        rewards::GenerateSourceTasks(src, 1, seed_base + static_cast<uint64_t>(n)));
+    if (ts.empty())
+      return absl::InternalError("tasks.sources[" + src.name + "]: generator gave no task");
+    if (!eval_prompts_.count(ts[0].prompt)) return ts[0];
+  }
+  return absl::FailedPreconditionError("tasks.sources[" + src.name +
+                                       "]: every generated task is in the held-out set");
 }
 
 StatusOr<tasks::Task> Driver::NextTask(size_t source) {
@@ -223,17 +241,17 @@ StatusOr<tasks::Task> Driver::NextTask(size_t source) {
   int64_t n = cursors_[source]++;
   if (!src.generator.empty()) {
     if (src.limit > 0) n %= src.limit;
-    RL_ASSIGN_OR_RETURN(
-        auto ts, rewards::GenerateSourceTasks(
-                     src, 1, TrainSeedBase(cfg_.run.seed, source) + static_cast<uint64_t>(n)));
-    if (ts.empty())
-      return absl::InternalError("tasks.sources[" + src.name + "]: generator gave no task");
-    return ts[0];
+    return DrawGeneratorTask(source, n, TrainSeedBase(cfg_.run.seed, source));
   }
   const auto& all = file_tasks_[source];
   tasks::Task t = all[static_cast<size_t>(n % static_cast<int64_t>(all.size()))];
   if (t.kind.empty()) t.kind = src.kind;
   return t;
+}
+
+bool Driver::TimeUp() const {
+  return cfg_.run.time_limit_minutes > 0 &&
+         Seconds(started_) >= cfg_.run.time_limit_minutes * 60.0;
 }
 
 Status Driver::Setup() {
@@ -286,6 +304,7 @@ Status Driver::Setup() {
       RL_ASSIGN_OR_RETURN(eval_tasks_, tasks::ReadTasksJsonl(ev.path));
       if (static_cast<int64_t>(eval_tasks_.size()) > ev.size) eval_tasks_.resize(ev.size);
     }
+    for (const auto& t : eval_tasks_) eval_prompts_.insert(t.prompt);
   }
   RL_RETURN_IF_ERROR(SetupWorkers());
   version_ = start_step_ - 1;
@@ -298,7 +317,7 @@ std::string Driver::Response(const std::vector<int32_t>& tokens) const {
       std::find(stop_tokens_.begin(), stop_tokens_.end(), t.back()) != stop_tokens_.end()) {
     t.pop_back();
   }
-  return tok_->Decode(t);
+  return tokenizer::SanitizeUtf8(tok_->Decode(t));
 }
 
 // Generation with recovery: the client already re-sends a failed worker's requests to the
@@ -583,11 +602,25 @@ Status Driver::Step(int64_t step) {
 
 Status Driver::Run() {
   int64_t last_saved = start_step_ - 1;
+  const auto& ev = cfg_.tasks.eval;
+  if (start_step_ == 1 && !ctx_.resumed) {
+    if (cfg_.cold_start.steps > 0) {
+      RL_RETURN_IF_ERROR(ColdStart());
+      RL_RETURN_IF_ERROR(SaveCheckpoint(0));
+      last_saved = 0;
+    }
+    // The starting point of the RL curve (after the cold start, if any).
+    if (ev.every_steps > 0) RL_RETURN_IF_ERROR(Evaluate(0));
+  }
   int64_t step = start_step_;
+  bool time_up = false;
   for (; step <= cfg_.run.steps; ++step) {
     if (g_stop.load()) break;
+    if (TimeUp()) {
+      time_up = true;
+      break;
+    }
     RL_RETURN_IF_ERROR(Step(step));
-    const auto& ev = cfg_.tasks.eval;
     if (ev.every_steps > 0 && step % ev.every_steps == 0) RL_RETURN_IF_ERROR(Evaluate(step));
     if (cfg_.checkpoint.every > 0 && step % cfg_.checkpoint.every == 0) {
       RL_RETURN_IF_ERROR(SaveCheckpoint(step));
@@ -598,12 +631,17 @@ Status Driver::Run() {
     if (step < cfg_.run.steps && !g_stop.load()) RL_RETURN_IF_ERROR(CheckWorkers(step));
   }
   const int64_t done = step - 1;
-  if (done > last_saved) RL_RETURN_IF_ERROR(SaveCheckpoint(done));
   const bool interrupted = g_stop.load() && done < cfg_.run.steps;
+  // The end point of the curve when the last step was not an evaluation step.
+  if (!interrupted && ev.every_steps > 0 && done > 0 && last_eval_step_ != done) {
+    RL_RETURN_IF_ERROR(Evaluate(done));
+  }
+  if (done > last_saved) RL_RETURN_IF_ERROR(SaveCheckpoint(done));
   ctx_.store->SetRunStatus(ctx_.run_id, interrupted ? "interrupted" : "completed", /*ended=*/true);
   RL_RETURN_IF_ERROR(ctx_.store->Flush());
   std::cerr << "rl train: " << (interrupted ? "interrupted" : "completed") << " after step " << done
-            << "; checkpoint " << ctx_.dir << "/checkpoints/step_" << done << "\n";
+            << (time_up ? " (run.time_limit_minutes reached)" : "") << "; checkpoint " << ctx_.dir
+            << "/checkpoints/step_" << done << "\n";
   return absl::OkStatus();
 }
 

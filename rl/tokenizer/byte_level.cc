@@ -53,6 +53,22 @@ std::string BytesToSymbols(std::string_view bytes) {
   return out;
 }
 
+std::string SanitizeUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    size_t len = ValidUtf8Length(s, i);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
 size_t ValidUtf8Length(std::string_view s, size_t i) {
   const auto u = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = u(i);

@@ -26,5 +26,8 @@ std::string BytesToSymbols(std::string_view bytes);
 size_t ValidUtf8Length(std::string_view s, size_t i);
 // Decodes one valid UTF-8 sequence of length len at s[i].
 uint32_t DecodeUtf8(std::string_view s, size_t i, size_t len);
+// s with every byte that does not start a valid UTF-8 sequence replaced by U+FFFD (decoded
+// model output may end inside a multi-byte character or hold stray bytes).
+std::string SanitizeUtf8(std::string_view s);
 
 }  // namespace rl::tokenizer

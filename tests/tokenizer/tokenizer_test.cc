@@ -47,6 +47,19 @@ std::vector<std::string> Words(const PreTokenizer& p, std::string_view s) {
   return out;
 }
 
+TEST(ByteLevel, SanitizeUtf8ReplacesOnlyInvalidBytes) {
+  // Valid text (ASCII, 2-, 3- and 4-byte characters) is unchanged.
+  const std::string ok = "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80z";
+  EXPECT_EQ(SanitizeUtf8(ok), ok);
+  // A character cut after its first byte, a stray continuation byte and an overlong form:
+  // one U+FFFD per offending byte, the rest kept.
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(SanitizeUtf8("7+8=\xE2\x82"), "7+8=" + r + r);
+  EXPECT_EQ(SanitizeUtf8("x\x84y"), "x" + r + "y");
+  EXPECT_EQ(SanitizeUtf8("\xC0\xAF"), r + r);
+  EXPECT_EQ(SanitizeUtf8(""), "");
+}
+
 TEST(PreTokenizer, Gpt2SplitHandComputed) {
   auto p = PreTokenizer::FromJson(json{{"type", "ByteLevel"}, {"add_prefix_space", false}}, "t");
   ASSERT_TRUE(p.ok()) << p.status();
