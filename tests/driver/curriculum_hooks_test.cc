@@ -2,6 +2,8 @@
 // inputs, against hand-computed cases and naive reference formulas.
 #include "rl/driver/curriculum_hooks.h"
 
+#include "rl/config/config.h"
+
 #include <cmath>
 #include <random>
 
@@ -130,6 +132,29 @@ TEST(LossForStage, AppliesOnlyTheStagesOverride) {
   EXPECT_EQ(s2.eps_low, 0.5);
   EXPECT_EQ(s2.clip_eps, 0.15);
   EXPECT_EQ(s2.dual_clip_c, base.dual_clip_c);
+}
+
+TEST(StageOverrides, ParseAndValidate) {
+  auto ok = config::LoadConfigFromString(
+      "curriculum:\n  length:\n    stages: [8, 12, 16]\n    stage_overrides:\n"
+      "      - {stage: 2, eps_high: 0.1}\n",
+      "ok.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_EQ(ok->curriculum.length.stage_overrides.size(), 1u);
+  EXPECT_EQ(ok->curriculum.length.stage_overrides[0].stage, 2);
+  EXPECT_EQ(ok->curriculum.length.stage_overrides[0].eps_high, 0.1);
+  EXPECT_LT(ok->curriculum.length.stage_overrides[0].eps_low, 0);  // unset: keep algorithm's
+  auto past = config::LoadConfigFromString(
+      "curriculum:\n  length:\n    stages: [8, 12]\n    stage_overrides: [{stage: 2}]\n",
+      "past.yaml");
+  ASSERT_FALSE(past.ok());
+  EXPECT_NE(std::string(past.status().message()).find("stage_overrides"), std::string::npos)
+      << past.status();
+  auto twice = config::LoadConfigFromString(
+      "curriculum:\n  length:\n    stages: [8, 12]\n"
+      "    stage_overrides: [{stage: 1}, {stage: 1}]\n",
+      "twice.yaml");
+  EXPECT_FALSE(twice.ok());
 }
 
 TEST(SplitLengthMetrics, NearestRankPerClass) {
