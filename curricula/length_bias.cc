@@ -140,7 +140,8 @@ Status LengthBiasMonitor::LoadState(const std::string& text) {
     for (const auto& p : j.at("points")) {
       pts.push_back({p.at(0).get<int64_t>(), p.at(1).get<double>(), p.at(2).get<double>()});
     }
-    for (const auto& h : j.at("heldout")) held.push_back({h.at(0).get<int64_t>(), h.at(1).get<double>()});
+    for (const auto& h : j.at("heldout"))
+      held.push_back({h.at(0).get<int64_t>(), h.at(1).get<double>()});
     points_ = std::move(pts);
     heldout_ = std::move(held);
     quiet_until_ = j.at("quiet_until").get<int64_t>();

@@ -309,7 +309,8 @@ struct StageOverrideSection {
     v.Field("eps_low", eps_low, Doc("CISPO eps_low in this stage (negative = algorithm.eps_low)"));
     v.Field("eps_high", eps_high,
             Doc("CISPO eps_high in this stage (negative = algorithm.eps_high)"));
-    v.Field("clip_eps", clip_eps, Doc("GRPO clip_eps in this stage (negative = algorithm.clip_eps)"));
+    v.Field("clip_eps", clip_eps,
+            Doc("GRPO clip_eps in this stage (negative = algorithm.clip_eps)"));
     v.Field("dual_clip_c", dual_clip_c,
             Doc("GRPO dual_clip_c in this stage (negative = algorithm.dual_clip_c)"));
   }

@@ -66,8 +66,8 @@ void Driver::ApplyStageClipping(learner::Metrics* m) {
 
 StatusOr<tasks::Task> Driver::DrawTask(int64_t step, size_t source, int64_t group) {
   return DrawFiltered(
-      difficulty_.get(), [&]() { return NextTask(source); },
-      SlotSeed(cfg_.run.seed, step, group), kMaxFilteredDraws, &filter_counts_);
+      difficulty_.get(), [&]() { return NextTask(source); }, SlotSeed(cfg_.run.seed, step, group),
+      kMaxFilteredDraws, &filter_counts_);
 }
 
 // Dynamic sampling: groups whose kept rewards are all equal are dropped (not trained) and

@@ -31,8 +31,9 @@ StatusOr<tasks::Task> DrawFiltered(const curricula::DifficultyFilter* filter,
       return t;
     }
     if (filter->options().mode == "downweight") {
-      const double u = static_cast<double>(SplitMix64(seed ^ SplitMix64(static_cast<uint64_t>(d))) >> 11) *
-                       0x1.0p-53;
+      const double u =
+          static_cast<double>(SplitMix64(seed ^ SplitMix64(static_cast<uint64_t>(d))) >> 11) *
+          0x1.0p-53;
       if (u < filter->options().downweight) {
         ++counts->downweighted;
         return t;
@@ -42,8 +43,8 @@ StatusOr<tasks::Task> DrawFiltered(const curricula::DifficultyFilter* filter,
   }
 }
 
-std::vector<bool> ZeroVarianceMask(const std::vector<double>& reward,
-                                   const std::vector<bool>& keep, int64_t group_size) {
+std::vector<bool> ZeroVarianceMask(const std::vector<double>& reward, const std::vector<bool>& keep,
+                                   int64_t group_size) {
   std::vector<bool> out;
   if (group_size <= 0) return out;
   const size_t g = static_cast<size_t>(group_size);
@@ -60,9 +61,9 @@ std::vector<bool> ZeroVarianceMask(const std::vector<double>& reward,
   return out;
 }
 
-learner::PolicyLossOptions LossForStage(
-    const learner::PolicyLossOptions& base,
-    const std::vector<config::StageOverrideSection>& overrides, int64_t stage) {
+learner::PolicyLossOptions LossForStage(const learner::PolicyLossOptions& base,
+                                        const std::vector<config::StageOverrideSection>& overrides,
+                                        int64_t stage) {
   learner::PolicyLossOptions o = base;
   for (const auto& ov : overrides) {
     if (ov.stage != stage) continue;
@@ -88,8 +89,8 @@ void AddSplitLengthMetrics(const std::vector<double>& lengths,
   for (size_t k = 0; k < lengths.size() && k < correct.size(); ++k) {
     if (correct[k].has_value()) (*correct[k] ? ok : bad).push_back(lengths[k]);
   }
-  for (const auto& [name, v] : {std::pair<const char*, const std::vector<double>*>{"correct", &ok},
-                                {"wrong", &bad}}) {
+  for (const auto& [name, v] :
+       {std::pair<const char*, const std::vector<double>*>{"correct", &ok}, {"wrong", &bad}}) {
     if (v->empty()) continue;
     const std::string p = std::string("length/") + name + "_p";
     (*metrics)[p + "50"] = NearestRank(*v, 0.5);

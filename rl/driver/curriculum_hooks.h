@@ -40,14 +40,14 @@ StatusOr<tasks::Task> DrawFiltered(const curricula::DifficultyFilter* filter,
 
 // Dynamic sampling: per group (group_size consecutive samples), true when the rewards of its
 // kept samples are all equal — no gradient signal. A group without kept samples is true.
-std::vector<bool> ZeroVarianceMask(const std::vector<double>& reward,
-                                   const std::vector<bool>& keep, int64_t group_size);
+std::vector<bool> ZeroVarianceMask(const std::vector<double>& reward, const std::vector<bool>& keep,
+                                   int64_t group_size);
 
 // The policy-loss options of a length stage: base with that stage's override applied
 // (negative fields keep base). Stages without an override get base.
-learner::PolicyLossOptions LossForStage(
-    const learner::PolicyLossOptions& base,
-    const std::vector<config::StageOverrideSection>& overrides, int64_t stage);
+learner::PolicyLossOptions LossForStage(const learner::PolicyLossOptions& base,
+                                        const std::vector<config::StageOverrideSection>& overrides,
+                                        int64_t stage);
 
 // Nearest-rank percentile (q in [0, 1]) of v; 0 for an empty v.
 double NearestRank(std::vector<double> v, double q);

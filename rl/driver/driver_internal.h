@@ -110,8 +110,8 @@ class Driver {
   int64_t start_step_ = 1;  // first step to run
   int64_t version_ = 0;     // weights version live on the workers
   int64_t sequences_consumed_ = 0;
-  std::string curriculum_state_;  // from the checkpoint being resumed
-  std::string length_bias_state_;  // from the checkpoint being resumed
+  std::string curriculum_state_;                             // from the checkpoint being resumed
+  std::string length_bias_state_;                            // from the checkpoint being resumed
   std::unique_ptr<curricula::DifficultyFilter> difficulty_;  // null when disabled
   std::unique_ptr<LengthBiasHook> length_bias_;
   learner::PolicyLossOptions base_loss_;  // algorithm section's clipping

@@ -665,12 +665,12 @@ Status Driver::Run() {
   if (done > last_saved) RL_RETURN_IF_ERROR(SaveCheckpoint(done));
   const bool interrupted = g_stop.load() && done < cfg_.run.steps;
   const char* status = pause_requested_ && done < cfg_.run.steps ? "paused"
-                       : interrupted                            ? "interrupted"
-                                                                : "completed";
+                       : interrupted                             ? "interrupted"
+                                                                 : "completed";
   ctx_.store->SetRunStatus(ctx_.run_id, status, /*ended=*/true);
   RL_RETURN_IF_ERROR(ctx_.store->Flush());
-  std::cerr << "rl train: " << status << " after step " << done
-            << "; checkpoint " << ctx_.dir << "/checkpoints/step_" << done << "\n";
+  std::cerr << "rl train: " << status << " after step " << done << "; checkpoint " << ctx_.dir
+            << "/checkpoints/step_" << done << "\n";
   return absl::OkStatus();
 }
 

@@ -24,11 +24,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr int64_t kB = 2, kG = 2;                              // prompts_per_step, group_size
-const std::vector<int64_t> kBudgets = {8, 12, 16, 20};           // curriculum.length.stages
-const std::vector<double> kEpsHigh = {0.28, 0.2, 0.1, 0.28};       // algorithm + stage_overrides
+constexpr int64_t kB = 2, kG = 2;                             // prompts_per_step, group_size
+const std::vector<int64_t> kBudgets = {8, 12, 16, 20};        // curriculum.length.stages
+const std::vector<double> kEpsHigh = {0.28, 0.2, 0.1, 0.28};  // algorithm + stage_overrides
 const std::vector<double> kEpsLow = {1.0, 1.0, 0.5, 1.0};
-constexpr double kPplRelChange = 0.1, kP99Fraction = 0.75;     // the advance rule
+constexpr double kPplRelChange = 0.1, kP99Fraction = 0.75;  // the advance rule
 constexpr int64_t kWindow = 2;
 
 std::string TempDir(const std::string& name) {
@@ -213,12 +213,18 @@ TEST(CurriculumE2E, AdvancesTwoStagesByConvergenceAndResumesInStage) {
 TEST(CurriculumE2E, DynamicSamplingAndDifficultyFilterSurviveResume) {
   std::string dir = TempDir("filter");
   std::vector<std::string> common = {
-      "--set", "algorithm.drop_zero_variance=true",
-      "--set", "algorithm.max_refill_rounds=1",
-      "--set", "curriculum.difficulty.enabled=true",
-      "--set", "curriculum.difficulty.window=2",
-      "--set", "curriculum.length.stages=[]",
-      "--set", "curriculum.length.stage_overrides=[]",
+      "--set",
+      "algorithm.drop_zero_variance=true",
+      "--set",
+      "algorithm.max_refill_rounds=1",
+      "--set",
+      "curriculum.difficulty.enabled=true",
+      "--set",
+      "curriculum.difficulty.window=2",
+      "--set",
+      "curriculum.length.stages=[]",
+      "--set",
+      "curriculum.length.stage_overrides=[]",
       "--set",
       "tasks.sources=[{name: one, kind: math, generator: arithmetic, limit: 1, "
       "params: {max_operand: 9}}]"};
@@ -237,7 +243,7 @@ TEST(CurriculumE2E, DynamicSamplingAndDifficultyFilterSurviveResume) {
   std::map<int64_t, std::map<int64_t, std::vector<double>>> groups;
   std::map<int64_t, std::map<int64_t, bool>> dropped, trained_any;
   std::string prompt_id;
-  std::string outcomes;  // every attempt in order
+  std::string outcomes;                            // every attempt in order
   std::map<int64_t, std::string> outcomes_before;  // step → outcomes of earlier steps
   for (const auto& r : *rows) {
     json d = json::parse(r.verifier_details);
@@ -309,6 +315,120 @@ TEST(CurriculumE2E, DynamicSamplingAndDifficultyFilterSurviveResume) {
   EXPECT_EQ((*ps)[0].passes, std::count(outcomes.begin(), outcomes.end(), '1'));
   EXPECT_EQ((*ps)[0].recent, outcomes.substr(outcomes.size() - 2));
   EXPECT_EQ((*ps)[0].last_step, 4);
+  fs::remove_all(dir);
+}
+
+// Least-squares slope of y over x (independent reference).
+double Slope(const std::vector<double>& x, const std::vector<double>& y) {
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx += x[i] / static_cast<double>(x.size());
+    my += y[i] / static_cast<double>(x.size());
+  }
+  double sxy = 0, sxx = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+  }
+  return sxx > 0 ? sxy / sxx : 0;
+}
+
+// The length-bias monitor in the loop: a process-plugin "GenRM" that rewards length
+// (tests/driver/fake_genrm.sh) scores every training sample while the budget grows every step
+// (so does the random model's length) and the held-out accuracy stays flat. The monitor fires
+// once its 4-step window is full; action pause checkpoints and stops the run with status
+// 'paused'; `--resume` continues from there. The alert's evidence and the genrm/* metrics are
+// recomputed from the stored samples.
+TEST(CurriculumE2E, LengthBiasAlertPausesAndResumeContinues) {
+  std::string dir = TempDir("bias");
+  std::vector<std::string> common = {
+      "--set", "curriculum.length.stages=[8, 12, 16, 20, 24, 28, 32]",
+      "--set", "curriculum.length.max_steps_per_stage=1",
+      "--set", "curriculum.length.stage_overrides=[]",
+      "--set", "curriculum.length_bias.window=4",
+      "--set", "curriculum.length_bias.action=pause",
+      "--set", "tasks.eval.every_steps=1",
+      "--set", "rewards.verifiers={math: fakegenrm}",
+      "--set",
+      "rewards.plugins=[{name: fakegenrm, type: process, command: [/bin/sh, " +
+          std::string(RL_SOURCE_DIR) + "/tests/driver/fake_genrm.sh]}]"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), common.begin(), common.end());
+    return extra;
+  };
+  ASSERT_EQ(RunTrain(dir, with({"--set", "run.steps=10"})), 0) << Log(dir);
+  {
+    auto s = OpenStore(dir);
+    ASSERT_NE(s, nullptr);
+    int64_t run = s->ListRuns()->back().id;
+    EXPECT_EQ(s->ListRuns()->back().status, "paused") << Log(dir);
+    auto alerts = s->Alerts(run);
+    ASSERT_TRUE(alerts.ok());
+    std::vector<rl::store::AlertRow> bias;
+    for (const auto& a : *alerts) {
+      if (a.kind == "length_bias") bias.push_back(a);
+    }
+    ASSERT_EQ(bias.size(), 1u) << Log(dir);
+    // Window 4 full at step 4; held-out points of steps 1..3 are in it by then.
+    EXPECT_EQ(bias[0].step, 4);
+    auto steps = Metric(*s, run, "time/step_s");
+    EXPECT_EQ(steps.size(), 4u);  // paused right after the alerting step
+    auto ck = s->Checkpoints(run);
+    ASSERT_TRUE(ck.ok() && !ck->empty());
+    EXPECT_EQ(ck->back().step, 4);
+    // Evidence recomputed from the samples: per-step mean length and mean GenRM reward.
+    json ev = json::parse(bias[0].evidence);
+    EXPECT_EQ(ev.at("action").get<std::string>(), "pause");
+    auto ev_steps = ev.at("steps").get<std::vector<double>>();
+    auto ev_len = ev.at("mean_length").get<std::vector<double>>();
+    auto ev_rew = ev.at("mean_genrm_reward").get<std::vector<double>>();
+    ASSERT_EQ(ev_steps, (std::vector<double>{1, 2, 3, 4}));
+    auto rows = s->Samples(run, std::nullopt, 1'000'000);
+    ASSERT_TRUE(rows.ok());
+    std::map<int64_t, std::vector<double>> lens, rews;
+    for (const auto& r : *rows) {
+      json d = json::parse(r.verifier_details);
+      ASSERT_TRUE(d.contains("genrm")) << r.verifier_details;
+      EXPECT_NEAR(r.reward, static_cast<double>(r.token_count) / 20.0, 1e-6);
+      lens[r.step].push_back(static_cast<double>(r.token_count));
+      rews[r.step].push_back(r.reward);
+    }
+    auto corr = Metric(*s, run, "genrm/len_corr");
+    auto mean_metric = Metric(*s, run, "genrm/score_mean");
+    std::vector<double> ml, mr;
+    for (int64_t k = 1; k <= 4; ++k) {
+      double l = 0, r = 0;
+      for (double x : lens[k]) l += x / static_cast<double>(lens[k].size());
+      for (double x : rews[k]) r += x / static_cast<double>(rews[k].size());
+      ml.push_back(l);
+      mr.push_back(r);
+      EXPECT_NEAR(ev_len[static_cast<size_t>(k - 1)], l, 1e-9) << "step " << k;
+      EXPECT_NEAR(ev_rew[static_cast<size_t>(k - 1)], r, 1e-6) << "step " << k;
+      EXPECT_NEAR(mean_metric.at(k), r, 1e-6) << "step " << k;
+      // reward = length / 20 exactly: r = 1 when lengths vary, 0 (by convention) when not.
+      const bool varies = *std::max_element(lens[k].begin(), lens[k].end()) >
+                          *std::min_element(lens[k].begin(), lens[k].end());
+      EXPECT_NEAR(corr.at(k), varies ? 1.0 : 0.0, 1e-6) << "step " << k;
+    }
+    double mean_len = (ml[0] + ml[1] + ml[2] + ml[3]) / 4;
+    std::vector<double> x = {1, 2, 3, 4};
+    EXPECT_NEAR(ev.at("length_trend").get<double>(), Slope(x, ml) / mean_len, 1e-9);
+    EXPECT_NEAR(ev.at("reward_trend").get<double>(), Slope(x, mr), 1e-6);
+    EXPECT_GT(Slope(x, ml) / mean_len, 0.005);
+    EXPECT_GT(Slope(x, mr), 0.002);
+    // Held-out accuracy: the plugin judges no correctness, so it is flat at 0.
+    auto acc = ev.at("heldout_accuracy").get<std::vector<double>>();
+    EXPECT_GE(acc.size(), 2u);
+    for (double a : acc) EXPECT_EQ(a, 0.0);
+  }
+  ASSERT_EQ(RunTrain(dir, with({"--resume", "--set", "run.steps=6"})), 0) << Log(dir);
+  auto s = OpenStore(dir);
+  ASSERT_NE(s, nullptr);
+  int64_t run = s->ListRuns()->back().id;
+  EXPECT_EQ(s->ListRuns()->back().status, "completed");
+  auto steps = Metric(*s, run, "time/step_s");
+  EXPECT_EQ(steps.size(), 6u);
+  EXPECT_EQ(Metric(*s, run, "curriculum/budget")[5], 24);  // one stage per step: 8 + 4·4
   fs::remove_all(dir);
 }
 

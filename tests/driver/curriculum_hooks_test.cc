@@ -87,8 +87,8 @@ TEST(DrawFiltered, DownweightAcceptsFilteredPromptsAtTheirWeight) {
   for (int s = 0; s < trials; ++s) {
     int drawn = 0;
     FilterCounts c;
-    auto t = DrawFiltered(&f, Seq({"easy", "fresh"}, &drawn), static_cast<uint64_t>(s) * 7919, 8,
-                          &c);
+    auto t =
+        DrawFiltered(&f, Seq({"easy", "fresh"}, &drawn), static_cast<uint64_t>(s) * 7919, 8, &c);
     ASSERT_TRUE(t.ok());
     if (t->id == "easy") {
       ++accepted_first;
@@ -122,7 +122,8 @@ TEST(LossForStage, AppliesOnlyTheStagesOverride) {
   ov[1].eps_high = 0.1;
   ov[1].eps_low = 0.5;
   ov[1].clip_eps = 0.15;
-  auto s0 = LossForStage(base, ov, 0), s1 = LossForStage(base, ov, 1), s2 = LossForStage(base, ov, 2);
+  auto s0 = LossForStage(base, ov, 0), s1 = LossForStage(base, ov, 1),
+       s2 = LossForStage(base, ov, 2);
   EXPECT_EQ(s0.eps_high, 0.28);
   EXPECT_EQ(s0.eps_low, 1.0);
   EXPECT_EQ(s1.eps_high, 0.2);
