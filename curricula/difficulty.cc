@@ -48,6 +48,18 @@ std::vector<store::PromptStatsRow> DifficultyFilter::Export(int64_t run_id) cons
   return rows;
 }
 
+std::vector<store::PromptStatsRow> DifficultyFilter::Export(
+    int64_t run_id, const std::vector<std::string>& prompt_ids) const {
+  std::vector<store::PromptStatsRow> rows;
+  for (const auto& id : prompt_ids) {
+    auto it = stats_.find(id);
+    if (it == stats_.end()) continue;
+    const Stats& s = it->second;
+    rows.push_back({run_id, id, s.attempts, s.passes, s.recent, s.last_step});
+  }
+  return rows;
+}
+
 void DifficultyFilter::Import(const std::vector<store::PromptStatsRow>& rows) {
   stats_.clear();
   for (const auto& r : rows) {

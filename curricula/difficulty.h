@@ -39,6 +39,10 @@ class DifficultyFilter {
   double PassRate(const std::string& prompt_id) const;
 
   std::vector<store::PromptStatsRow> Export(int64_t run_id) const;
+  // The rows of the given prompts only (unknown ids are skipped).
+  std::vector<store::PromptStatsRow> Export(int64_t run_id,
+                                            const std::vector<std::string>& prompt_ids) const;
+  const DifficultyOptions& options() const { return options_; }
   void Import(const std::vector<store::PromptStatsRow>& rows);
 
  private:

@@ -122,4 +122,33 @@ std::optional<LengthBiasAlert> LengthBiasMonitor::Check(int64_t step) {
   return std::nullopt;
 }
 
+std::string LengthBiasMonitor::SaveState() const {
+  nlohmann::json pts = nlohmann::json::array(), held = nlohmann::json::array();
+  for (const auto& p : points_) pts.push_back({p.step, p.mean_length, p.mean_reward});
+  for (const auto& [s, a] : heldout_) held.push_back({s, a});
+  return nlohmann::json{{"points", pts}, {"heldout", held}, {"quiet_until", quiet_until_}}.dump();
+}
+
+Status LengthBiasMonitor::LoadState(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return absl::DataLossError("length-bias monitor state is not a JSON object");
+  }
+  try {
+    std::deque<Point> pts;
+    std::deque<std::pair<int64_t, double>> held;
+    for (const auto& p : j.at("points")) {
+      pts.push_back({p.at(0).get<int64_t>(), p.at(1).get<double>(), p.at(2).get<double>()});
+    }
+    for (const auto& h : j.at("heldout"))
+      held.push_back({h.at(0).get<int64_t>(), h.at(1).get<double>()});
+    points_ = std::move(pts);
+    heldout_ = std::move(held);
+    quiet_until_ = j.at("quiet_until").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    return absl::DataLossError(std::string("length-bias monitor state: ") + e.what());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace rl::curricula

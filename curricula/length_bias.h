@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "rl/core/status.h"
+
 namespace rl::curricula {
 
 struct LengthBiasOptions {
@@ -63,6 +65,10 @@ class LengthBiasMonitor {
   void ObserveHeldOut(int64_t step, double accuracy);
   // Evaluates the rule after the step's observations.
   std::optional<LengthBiasAlert> Check(int64_t step);
+
+  // The window, held-out points and quiet period as JSON (checkpoints), and back.
+  std::string SaveState() const;
+  Status LoadState(const std::string& json);
 
  private:
   struct Point {

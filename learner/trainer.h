@@ -96,6 +96,10 @@ class Learner {
   void set_tokenizer_json(std::string json) { tokenizer_json_ = std::move(json); }
   const std::string& tokenizer_json() const { return tokenizer_json_; }
   void set_data_cursor(int64_t c) { data_cursor_ = c; }
+  // Policy-loss settings (clipping ε, …) used by the next TrainStep; the driver changes the
+  // clipping per length stage. Changing kind or kl_beta after Create is not supported.
+  const PolicyLossOptions& loss_options() const { return options_.loss; }
+  void set_loss_options(const PolicyLossOptions& o) { options_.loss = o; }
   // Peak bytes of saved activations in the last step (for memory reports).
   int64_t last_activation_bytes() const { return last_activation_bytes_; }
 

@@ -3,6 +3,7 @@
 // every key is generated from these declarations into docs/config.md (`rl config doc`).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -235,6 +236,7 @@ struct AlgorithmSection {
   bool normalize_std = true;
   double eps_std = 1e-6;
   bool drop_zero_variance = false;
+  int64_t max_refill_rounds = 2;
   int64_t updates_per_batch = 4;
   double tis_cap = 0.0;
   template <class V>
@@ -260,7 +262,12 @@ struct AlgorithmSection {
     v.Field("normalize_std", normalize_std, Doc("divide group advantages by the group std"));
     v.Field("eps_std", eps_std, Doc("ε added to the group std").Min(0));
     v.Field("drop_zero_variance", drop_zero_variance,
-            Doc("drop groups whose rewards are all equal and refill (dynamic sampling)"));
+            Doc("dynamic sampling: drop groups whose rewards are all equal (not trained) and "
+                "refill the batch with freshly drawn and generated prompts"));
+    v.Field("max_refill_rounds", max_refill_rounds,
+            Doc("dynamic sampling: at most this many refill generation rounds per step; a batch "
+                "still short after them trains on the groups it has")
+                .Min(0));
     v.Field("updates_per_batch", updates_per_batch,
             Doc("optimiser updates per generation batch").Min(1));
     v.Field("tis_cap", tis_cap,
@@ -295,6 +302,27 @@ struct OptimizerSection {
   }
 };
 
+// Learner clipping settings for one length stage (M1 lowered them for long generations).
+// A negative value keeps the algorithm section's setting.
+struct StageOverrideSection {
+  int64_t stage = 0;
+  double eps_low = -1;
+  double eps_high = -1;
+  double clip_eps = -1;
+  double dual_clip_c = -1;
+  template <class V>
+  void Visit(V& v) {
+    v.Field("stage", stage, Doc("length stage index (0-based) these settings apply to").Min(0));
+    v.Field("eps_low", eps_low, Doc("CISPO eps_low in this stage (negative = algorithm.eps_low)"));
+    v.Field("eps_high", eps_high,
+            Doc("CISPO eps_high in this stage (negative = algorithm.eps_high)"));
+    v.Field("clip_eps", clip_eps,
+            Doc("GRPO clip_eps in this stage (negative = algorithm.clip_eps)"));
+    v.Field("dual_clip_c", dual_clip_c,
+            Doc("GRPO dual_clip_c in this stage (negative = algorithm.dual_clip_c)"));
+  }
+};
+
 struct LengthCurriculumSection {
   std::vector<int64_t> stages;
   int64_t start_stage = 0;
@@ -302,6 +330,7 @@ struct LengthCurriculumSection {
   double ppl_rel_change = 0.01;
   double p99_fraction = 0.9;
   int64_t max_steps_per_stage = 0;
+  std::vector<StageOverrideSection> stage_overrides;
   template <class V>
   void Visit(V& v) {
     v.Field(
@@ -316,10 +345,24 @@ struct LengthCurriculumSection {
             Doc("advance when p99 length ≥ this fraction of the budget").Range(0, 1));
     v.Field("max_steps_per_stage", max_steps_per_stage,
             Doc("hard cap on steps in a stage (0 = none)").Min(0));
+    v.List("stage_overrides", stage_overrides,
+           "learner clipping per length stage, e.g. [{stage: 2, eps_high: 0.2}]; applied when "
+           "the stage starts and after --resume");
   }
   void Validate(ConfigErrors& e) const {
     for (size_t i = 1; i < stages.size(); ++i) {
       if (stages[i] <= stages[i - 1]) e.At("stages", "budgets must increase");
+    }
+    const int64_t n = std::max<int64_t>(1, static_cast<int64_t>(stages.size()));
+    std::vector<bool> seen(static_cast<size_t>(n), false);
+    for (const auto& o : stage_overrides) {
+      if (o.stage >= n) {
+        e.At("stage_overrides", "stage " + std::to_string(o.stage) + " is past the last stage");
+      } else if (seen[static_cast<size_t>(o.stage)]) {
+        e.At("stage_overrides", "stage " + std::to_string(o.stage) + " is listed twice");
+      } else {
+        seen[static_cast<size_t>(o.stage)] = true;
+      }
     }
     if (!stages.empty() && start_stage >= static_cast<int64_t>(stages.size())) {
       e.At("start_stage", "is past the last stage");

@@ -130,6 +130,7 @@ Status Driver::ColdStart() {
                       learner::Learner::Create(learner_->config(), learner_->params(), rl_opts));
   learner_ = std::move(fresh);
   learner_->set_tokenizer_json(tokenizer_json);
+  ApplyStageClipping(nullptr);
   RL_RETURN_IF_ERROR(PushWeights(0, done));
   quiet_sync_ = false;
   if (options_.progress) {

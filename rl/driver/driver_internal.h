@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include "curricula/difficulty.h"
 #include "curricula/length_curriculum.h"
 #include "curricula/task_mix.h"
 #include "learner/advantages.h"
@@ -23,6 +24,7 @@
 #include "learner/trainer.h"
 #include "rewards/pipeline.h"
 #include "rl/core/logging.h"
+#include "rl/driver/curriculum_hooks.h"
 #include "rl/driver/local_workers.h"
 #include "rl/driver/train_loop.h"
 #include "rl/model/checkpoint.h"
@@ -57,7 +59,31 @@ class Driver {
   StatusOr<std::vector<rollout::WorkerSample>> Generate(
       const std::vector<rollout::GenerationRequest>& requests, int64_t step);
   Status CheckWorkers(int64_t step);
+  // One step's generated and scored samples, group after group (G samples each).
+  struct StepRollout {
+    std::vector<tasks::Task> tasks;             // per group
+    std::vector<std::vector<int32_t>> prompts;  // per group
+    std::vector<rollout::GenerationRequest> reqs;
+    std::vector<rollout::GenerationResult> res;
+    std::vector<std::string> texts;
+    std::vector<rewards::VerifyResult> vr;
+    std::vector<double> reward;
+    std::vector<bool> keep;           // trained (per sample)
+    std::vector<bool> dropped_group;  // dynamic sampling dropped the group
+    int64_t tripped = 0, truncated = 0, aborted = 0, judged = 0, correct = 0;
+    double gen_s = 0;
+  };
+  // Draws n prompts (groups first_group …), generates and scores them into *out.
+  Status Rollout(int64_t step, int64_t first_group, int64_t n, StepRollout* out);
   Status Step(int64_t step);
+  // curriculum_glue.cc: difficulty filter, dynamic sampling, length-bias monitor, per-stage
+  // clipping (the curriculum wiring of the step).
+  Status SetupCurricula();
+  StatusOr<tasks::Task> DrawTask(int64_t step, size_t source, int64_t group);
+  Status RefillZeroVariance(int64_t step, StepRollout* ro, learner::Metrics* m);
+  void RecordDifficulty(int64_t step, const StepRollout& ro, learner::Metrics* m);
+  void MonitorLengthBias(int64_t step, StepRollout* ro, learner::Metrics* m);
+  void ApplyStageClipping(learner::Metrics* m);
   // Held-out accuracy; metrics `<prefix>/accuracy` and `<prefix>/mean_length` at `step`.
   Status Evaluate(int64_t step, const std::string& prefix = "eval");
   // The SFT cold start (cold_start.cc): cold_start.steps supervised steps on the sources'
@@ -95,7 +121,13 @@ class Driver {
   int64_t start_step_ = 1;  // first step to run
   int64_t version_ = 0;     // weights version live on the workers
   int64_t sequences_consumed_ = 0;
-  std::string curriculum_state_;  // from the checkpoint being resumed
+  std::string curriculum_state_;                             // from the checkpoint being resumed
+  std::string length_bias_state_;                            // from the checkpoint being resumed
+  std::unique_ptr<curricula::DifficultyFilter> difficulty_;  // null when disabled
+  std::unique_ptr<LengthBiasHook> length_bias_;
+  learner::PolicyLossOptions base_loss_;  // algorithm section's clipping
+  FilterCounts filter_counts_;            // of the step in flight
+  bool pause_requested_ = false;          // length_bias action pause fired
   Clock::time_point started_ = Clock::now();
 };
 

@@ -51,6 +51,7 @@ Status Driver::Evaluate(int64_t step, const std::string& prefix) {
     len += static_cast<double>(lens[k]);
   }
   const double n = static_cast<double>(vr.size());
+  if (length_bias_ && prefix == "eval") length_bias_->OnHeldOut(step, ok / n);
   ctx_.store->LogMetrics(ctx_.run_id, step,
                          {{prefix + "/accuracy", ok / n}, {prefix + "/mean_length", len / n}});
   if (options_.progress) {
@@ -68,6 +69,7 @@ Status Driver::SaveCheckpoint(int64_t step) {
                        {"cursors", cursors_},
                        {"sequences_consumed", sequences_consumed_},
                        {"curriculum", curriculum_->SaveState()},
+                       {"length_bias", length_bias_ ? length_bias_->SaveState() : std::string()},
                        {"weights_version", version_}};
   {
     std::ofstream f(dir / "driver_state.json.tmp");

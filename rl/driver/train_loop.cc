@@ -127,6 +127,7 @@ Status Driver::SetupModel() {
     cursors_ = st["cursors"].get<std::vector<int64_t>>();
     sequences_consumed_ = st.value("sequences_consumed", int64_t{0});
     curriculum_state_ = st["curriculum"].get<std::string>();
+    length_bias_state_ = st.value("length_bias", std::string());
     std::cerr << "rl train: resuming from " << resume_from << " at step " << start_step_ << "\n";
   } else {
     model::ModelConfig mc;
@@ -289,6 +290,7 @@ Status Driver::Setup() {
                                         lc.ppl_rel_change, lc.p99_fraction, lc.max_steps_per_stage};
   curriculum_ = std::make_unique<curricula::LengthCurriculum>(lo, cfg_.rollout.max_new_tokens);
   if (!curriculum_state_.empty()) RL_RETURN_IF_ERROR(curriculum_->LoadState(curriculum_state_));
+  RL_RETURN_IF_ERROR(SetupCurricula());
   RL_ASSIGN_OR_RETURN(rewards_, rewards::BuildRewards(cfg_.rewards, cfg_.sandbox));
   // Held-out set: generated with seeds no training source uses, or read from a file.
   const auto& ev = cfg_.tasks.eval;
@@ -356,17 +358,19 @@ Status Driver::CheckWorkers(int64_t step) {
   return absl::OkStatus();
 }
 
-Status Driver::Step(int64_t step) {
-  const auto t0 = Clock::now();
-  const int64_t B = cfg_.rollout.prompts_per_step, G = cfg_.rollout.group_size;
+// Steps 1–3 of a step for groups first_group … first_group + B − 1 (dynamic sampling calls it
+// again for refill rounds); request ids and seeds depend on the group's index in the step.
+Status Driver::Rollout(int64_t step, int64_t first_group, int64_t B, StepRollout* out) {
+  const int64_t G = cfg_.rollout.group_size;
   const int64_t budget = curriculum_->budget();
-  const int64_t stage = curriculum_->stage();
-  // 1. Prompts by the task mix (Draw depends only on (seed, step)).
+  // 1. Prompts by the task mix (Draw depends only on (seed, step)), through the difficulty
+  // filter when enabled.
   std::vector<int> src = mix_->Draw(step, static_cast<int>(B));
   std::vector<tasks::Task> step_tasks(static_cast<size_t>(B));
   std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(B));
   for (int64_t i = 0; i < B; ++i) {
-    RL_ASSIGN_OR_RETURN(step_tasks[i], NextTask(static_cast<size_t>(src[i])));
+    RL_ASSIGN_OR_RETURN(step_tasks[i],
+                        DrawTask(step, static_cast<size_t>(src[i]), first_group + i));
     prompts[i] = tok_->Encode(tasks::ApplyChatTemplate(step_tasks[i].prompt));
   }
   // 2. prompts × G requests, one RNG stream each, held until this step's version is live.
@@ -374,15 +378,15 @@ Status Driver::Step(int64_t step) {
   for (int64_t i = 0; i < B; ++i) {
     for (int64_t j = 0; j < G; ++j) {
       rollout::GenerationRequest q;
-      q.request_id =
-          "s" + std::to_string(step) + "-p" + std::to_string(i) + "-g" + std::to_string(j);
-      q.group_index = i;
+      q.request_id = "s" + std::to_string(step) + "-p" + std::to_string(first_group + i) + "-g" +
+                     std::to_string(j);
+      q.group_index = first_group + i;
       q.prompt = prompts[i];
       q.max_new_tokens = budget;
       q.sampling = {cfg_.rollout.sampling.temperature, cfg_.rollout.sampling.top_p,
                     cfg_.rollout.sampling.top_k, cfg_.rollout.sampling.min_p, tok_->vocab_size()};
       q.seed = Mix({static_cast<uint64_t>(cfg_.run.seed), static_cast<uint64_t>(step),
-                    static_cast<uint64_t>(i), static_cast<uint64_t>(j)});
+                    static_cast<uint64_t>(first_group + i), static_cast<uint64_t>(j)});
       q.stop_tokens = stop_tokens_;
       q.min_policy_version = version_;
       reqs.push_back(std::move(q));
@@ -454,6 +458,55 @@ Status Driver::Step(int64_t step) {
     }
     if (res[k].tokens.empty()) keep[k] = false;
   }
+  out->tripped += tripped;
+  out->truncated += truncated;
+  out->aborted += aborted;
+  out->judged += judged;
+  out->correct += correct;
+  out->gen_s += gen_s;
+  for (int64_t i = 0; i < B; ++i) {
+    out->tasks.push_back(std::move(step_tasks[i]));
+    out->prompts.push_back(std::move(prompts[i]));
+    out->dropped_group.push_back(false);
+  }
+  for (size_t k = 0; k < N; ++k) {
+    out->reqs.push_back(std::move(reqs[k]));
+    out->res.push_back(std::move(res[k]));
+    out->texts.push_back(std::move(texts[k]));
+    out->vr.push_back(std::move(vr[k]));
+    out->reward.push_back(reward[k]);
+    out->keep.push_back(keep[k]);
+  }
+  return absl::OkStatus();
+}
+
+Status Driver::Step(int64_t step) {
+  const auto t0 = Clock::now();
+  const int64_t G = cfg_.rollout.group_size;
+  const int64_t budget = curriculum_->budget();
+  const int64_t stage = curriculum_->stage();
+  learner::Metrics cm;  // curriculum and filtering metrics of the step
+  cm["curriculum/eps_low"] = learner_->loss_options().eps_low;
+  cm["curriculum/eps_high"] = learner_->loss_options().eps_high;
+  filter_counts_ = {};
+  StepRollout ro;
+  RL_RETURN_IF_ERROR(Rollout(step, 0, cfg_.rollout.prompts_per_step, &ro));
+  if (cfg_.algorithm.drop_zero_variance) RL_RETURN_IF_ERROR(RefillZeroVariance(step, &ro, &cm));
+  RecordDifficulty(step, ro, &cm);
+  MonitorLengthBias(step, &ro, &cm);
+  const int64_t B = static_cast<int64_t>(ro.tasks.size());
+  const auto& step_tasks = ro.tasks;
+  const auto& prompts = ro.prompts;
+  const auto& reqs = ro.reqs;
+  const auto& res = ro.res;
+  const auto& texts = ro.texts;
+  const auto& vr = ro.vr;
+  const auto& reward = ro.reward;
+  const auto& keep = ro.keep;
+  const int64_t tripped = ro.tripped, truncated = ro.truncated, aborted = ro.aborted;
+  const int64_t judged = ro.judged, correct = ro.correct;
+  const double gen_s = ro.gen_s;
+  const size_t N = reqs.size();
   // 4. Group advantages over the kept samples of each group.
   std::vector<double> adv(N, 0.0);
   learner::GroupAdvantageOptions ao{cfg_.algorithm.normalize_std, cfg_.algorithm.eps_std};
@@ -508,14 +561,15 @@ Status Driver::Step(int64_t step) {
   RL_RETURN_IF_ERROR(PushWeights(step, step));
   const double sync_s = Seconds(ts);
   // 7. Metrics, samples, curriculum.
-  std::vector<double> len, len_ok, len_bad, rw;
+  std::vector<double> len, rw;
+  std::vector<std::optional<bool>> judged_correct;
   double gen_tokens = 0, staleness = 0;
   for (size_t k = 0; k < N; ++k) {
     double l = static_cast<double>(res[k].tokens.size());
     len.push_back(l);
     gen_tokens += l;
     rw.push_back(reward[k]);
-    if (vr[k].correct.has_value()) (*vr[k].correct ? len_ok : len_bad).push_back(l);
+    judged_correct.push_back(vr[k].correct);
     staleness += static_cast<double>(version_ - 1 - std::max<int64_t>(res[k].policy_version, 0));
   }
   double mean_r = 0, var_r = 0;
@@ -530,8 +584,7 @@ Status Driver::Step(int64_t step) {
   m["length/p50"] = Percentile(len, 0.5);
   m["length/p90"] = Percentile(len, 0.9);
   m["length/p99"] = Percentile(len, 0.99);
-  if (!len_ok.empty()) m["length/correct_p50"] = Percentile(len_ok, 0.5);
-  if (!len_bad.empty()) m["length/wrong_p50"] = Percentile(len_bad, 0.5);
+  AddSplitLengthMetrics(len, judged_correct, &m);
   m["length/truncation_rate"] = static_cast<double>(truncated) / static_cast<double>(N);
   m["repetition/rate"] = static_cast<double>(tripped) / static_cast<double>(N);
   m["rollout/tokens_per_s"] = gen_s > 0 ? gen_tokens / gen_s : 0;
@@ -543,6 +596,9 @@ Status Driver::Step(int64_t step) {
   m["train/sequences_total"] = static_cast<double>(sequences_consumed_);
   m["curriculum/stage"] = static_cast<double>(stage);
   m["curriculum/budget"] = static_cast<double>(budget);
+  const double ppl = logp_n > 0 ? std::exp(-logp_sum / static_cast<double>(logp_n)) : 1.0;
+  m["curriculum/perplexity"] = ppl;
+  for (const auto& [name, value] : cm) m[name] = value;
   const double step_s = Seconds(t0);
   m["time/step_s"] = step_s;
   ctx_.store->LogMetrics(ctx_.run_id, step, m);
@@ -562,13 +618,16 @@ Status Driver::Step(int64_t step) {
     nlohmann::json d = vr[k].details;
     d["request_id"] = reqs[k].request_id;
     d["trained"] = static_cast<bool>(keep[k]);
+    if (ro.dropped_group[k / static_cast<size_t>(G)]) d["dropped"] = "zero_variance";
+    double lp = 0;
+    for (float x : res[k].logprobs) lp += x;
+    d["logp_sum"] = lp;
     row.verifier_details = d.dump();
     row.finish_reason = std::string(rollout::FinishReasonName(res[k].finish_reason));
     row.policy_version = res[k].policy_version;
     row.wall_time = now;
     ctx_.store->AddSample(std::move(row));
   }
-  const double ppl = logp_n > 0 ? std::exp(-logp_sum / static_cast<double>(logp_n)) : 1.0;
   if (auto tr = curriculum_->Observe(step, ppl, Percentile(len, 0.99))) {
     store::CurriculumEventRow ev;
     ev.run_id = ctx_.run_id;
@@ -582,6 +641,7 @@ Status Driver::Step(int64_t step) {
     ctx_.store->AddCurriculumEvent(std::move(ev));
     std::cerr << "rl train: length stage " << tr->old_stage << " -> " << tr->new_stage
               << " (budget " << tr->new_budget << ", " << tr->reason << ")\n";
+    ApplyStageClipping(nullptr);
   }
   if (options_.progress) {
     const double per_step = Seconds(started_) / static_cast<double>(step - start_step_ + 1);
@@ -628,18 +688,26 @@ Status Driver::Run() {
     }
     RL_RETURN_IF_ERROR(ctx_.store->Flush());
     if (options_.after_step) options_.after_step(step);
+    if (pause_requested_) {
+      ++step;
+      break;
+    }
     if (step < cfg_.run.steps && !g_stop.load()) RL_RETURN_IF_ERROR(CheckWorkers(step));
   }
   const int64_t done = step - 1;
   const bool interrupted = g_stop.load() && done < cfg_.run.steps;
   // The end point of the curve when the last step was not an evaluation step.
-  if (!interrupted && ev.every_steps > 0 && done > 0 && last_eval_step_ != done) {
+  if (!interrupted && !pause_requested_ && ev.every_steps > 0 && done > 0 &&
+      last_eval_step_ != done) {
     RL_RETURN_IF_ERROR(Evaluate(done));
   }
   if (done > last_saved) RL_RETURN_IF_ERROR(SaveCheckpoint(done));
-  ctx_.store->SetRunStatus(ctx_.run_id, interrupted ? "interrupted" : "completed", /*ended=*/true);
+  const char* status = pause_requested_ && done < cfg_.run.steps ? "paused"
+                       : interrupted                             ? "interrupted"
+                                                                 : "completed";
+  ctx_.store->SetRunStatus(ctx_.run_id, status, /*ended=*/true);
   RL_RETURN_IF_ERROR(ctx_.store->Flush());
-  std::cerr << "rl train: " << (interrupted ? "interrupted" : "completed") << " after step " << done
+  std::cerr << "rl train: " << status << " after step " << done
             << (time_up ? " (run.time_limit_minutes reached)" : "") << "; checkpoint " << ctx_.dir
             << "/checkpoints/step_" << done << "\n";
   return absl::OkStatus();

@@ -76,6 +76,21 @@ TEST(DifficultyFilter, HistoryRoundTripsThroughTheRunStore) {
   EXPECT_DOUBLE_EQ(g.PassRate("a"), f.PassRate("a"));
 }
 
+TEST(DifficultyFilter, ExportOfSelectedPrompts) {
+  DifficultyFilter f(Opts());
+  f.Record("a", true, 3);
+  f.Record("b", false, 4);
+  f.Record("b", true, 5);
+  auto rows = f.Export(7, {"b", "missing"});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].run_id, 7);
+  EXPECT_EQ(rows[0].prompt_id, "b");
+  EXPECT_EQ(rows[0].attempts, 2);
+  EXPECT_EQ(rows[0].passes, 1);
+  EXPECT_EQ(rows[0].recent, "01");
+  EXPECT_EQ(rows[0].last_step, 5);
+}
+
 TEST(ZeroVarianceGroups, FindsConstantGroups) {
   std::vector<double> r = {1, 1, 1, 0, 1, 0, 0, 0, 0};
   EXPECT_EQ(ZeroVarianceGroups(r, 3), (std::vector<int64_t>{0, 2}));

@@ -68,5 +68,47 @@ TEST(LengthBiasMonitor, QuietOnUnbiasedStreams) {
   EXPECT_FALSE(RunStream(0.02, 0.0, 0.0, 0.0));
 }
 
+// A monitor restored from SaveState mid-stream fires exactly when the original does.
+TEST(LengthBiasMonitor, StateRoundTripFiresAtTheSameStep) {
+  LengthBiasOptions o{true, 10, 0.005, 0.002, 0.0, "log", 0.1};
+  LengthBiasMonitor a(o);
+  std::mt19937 rng(4);
+  std::normal_distribution<double> noise(0, 1);
+  auto feed = [&](LengthBiasMonitor& m, int step, const std::vector<double>& len,
+                  const std::vector<double>& rew) {
+    m.ObserveStep(step, len, rew);
+    if (step % 3 == 0) m.ObserveHeldOut(step, 0.5);
+    return m.Check(step).has_value();
+  };
+  std::vector<std::vector<double>> lens, rews;
+  for (int step = 0; step < 40; ++step) {
+    std::vector<double> len, rew;
+    for (int i = 0; i < 8; ++i) {
+      double l = 200 * (1 + 0.03 * step) + 10 * noise(rng);
+      len.push_back(l);
+      rew.push_back(l / 400);
+    }
+    lens.push_back(len);
+    rews.push_back(rew);
+  }
+  for (int step = 0; step < 6; ++step) feed(a, step, lens[step], rews[step]);
+  LengthBiasMonitor b(o);
+  ASSERT_TRUE(b.LoadState(a.SaveState()).ok());
+  int fa = -1, fb = -1, fires_a = 0, fires_b = 0;
+  for (int step = 6; step < 40; ++step) {
+    bool x = feed(a, step, lens[step], rews[step]), y = feed(b, step, lens[step], rews[step]);
+    if (x && fa < 0) fa = step;
+    if (y && fb < 0) fb = step;
+    fires_a += x;
+    fires_b += y;
+  }
+  EXPECT_GE(fa, 9);
+  EXPECT_EQ(fa, fb);
+  EXPECT_EQ(fires_a, fires_b);
+  EXPECT_GE(fires_a, 2);  // quiet for a window after each alert, then fires again
+  EXPECT_FALSE(b.LoadState("not json").ok());
+  EXPECT_FALSE(b.LoadState(R"({"points":[[1,2]],"heldout":[],"quiet_until":0})").ok());
+}
+
 }  // namespace
 }  // namespace rl::curricula
