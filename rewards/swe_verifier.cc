@@ -155,8 +155,8 @@ StatusOr<std::string> RenderSwePrompt(const swe::Instance& inst, const std::stri
     if (tmpl.find("{files}") == std::string::npos) continue;
     auto text = ReadText(fs::path(inst.repo) / f);
     if (!text.ok())
-      return absl::InvalidArgumentError(inst.instance_id + ": relevant_files: " +
-                                        std::string(text.status().message()));
+      return absl::InvalidArgumentError(
+          inst.instance_id + ": relevant_files: " + std::string(text.status().message()));
     const int64_t n = static_cast<int64_t>(text->size());
     if (used + n > max_file_bytes) {
       shown += "=== " + f + " (" + std::to_string(n) + " bytes, omitted) ===\n";
@@ -203,7 +203,8 @@ StatusOr<std::vector<tasks::Task>> LoadSweTasks(const config::TaskSourceSection&
   for (const swe::Instance& inst : *insts) {
     if (source.limit > 0 && static_cast<int64_t>(out.size()) >= source.limit) break;
     auto prompt = RenderSwePrompt(inst, tmpl, source.files_max_bytes);
-    if (!prompt.ok()) return absl::InvalidArgumentError(where + std::string(prompt.status().message()));
+    if (!prompt.ok())
+      return absl::InvalidArgumentError(where + std::string(prompt.status().message()));
     tasks::Task t;
     t.id = inst.instance_id;
     t.kind = "swe";

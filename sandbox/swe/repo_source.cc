@@ -22,7 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 uint64_t Fnv1a(const std::string& s) {
@@ -76,9 +77,9 @@ std::string ReadTail(const std::string& path, size_t n) {
 
 absl::StatusOr<fs::path> CacheRoot() {
   const char* env = std::getenv("RL_SWE_CACHE");
-  fs::path root = env && *env ? fs::path(env)
-                              : fs::temp_directory_path() /
-                                    ("rl_swe_cache_" + std::to_string(::getuid()));
+  fs::path root = env && *env
+                      ? fs::path(env)
+                      : fs::temp_directory_path() / ("rl_swe_cache_" + std::to_string(::getuid()));
   if (::mkdir(root.c_str(), 0700) != 0 && errno != EEXIST)
     return absl::FailedPreconditionError(absl::StrCat(root.string(), ": cannot create the cache"));
   struct stat st {};
@@ -114,8 +115,7 @@ absl::StatusOr<std::string> MaterializeRepo(const std::string& repo,
         absl::StrCat("base_commit: not a hexadecimal commit id: ", base_commit));
   std::string abs = fs::canonical(repo, ec).string();
   struct stat st {};
-  if (::stat(abs.c_str(), &st) != 0)
-    return absl::NotFoundError(absl::StrCat(abs, ": cannot stat"));
+  if (::stat(abs.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat(abs, ": cannot stat"));
   auto root = CacheRoot();
   if (!root.ok()) return root.status();
   const std::string key = absl::StrCat(abs, "\n", st.st_size, "\n", st.st_mtim.tv_sec, ".",
@@ -138,9 +138,8 @@ absl::StatusOr<std::string> MaterializeRepo(const std::string& repo,
   };
   if (is_tar) {
     fs::create_directories(tree, ec);
-    int rc = RunLogged({"tar", "-xf", abs, "-C", tree.string(), "--no-same-owner",
-                        "--no-same-permissions"},
-                       log);
+    int rc = RunLogged(
+        {"tar", "-xf", abs, "-C", tree.string(), "--no-same-owner", "--no-same-permissions"}, log);
     if (rc == 127) return fail("tar is not installed");
     if (rc != 0) return fail(absl::StrCat("tar exited ", rc));
     // A single top-level directory is the root.

@@ -107,9 +107,7 @@ TEST_F(SweRepoSource, BundleIsCheckedOutAtBaseCommitWithoutHistory) {
   Sh(git + "init -q && " + git + "add -A && " + git + "commit -q -m base");
   const std::string base = Sh(git + "rev-parse HEAD");
   ASSERT_EQ(base.size(), 40u) << base;
-  {
-    std::ofstream(tmp_ + "/gold.patch") << gold_;
-  }
+  { std::ofstream(tmp_ + "/gold.patch") << gold_; }
   Sh(git + "apply " + tmp_ + "/gold.patch && " + git + "commit -q -am fix");
   Sh(git + "bundle create -q " + tmp_ + "/kv.bundle --all");
 
@@ -136,8 +134,7 @@ TEST_F(SweRepoSource, BundleIsCheckedOutAtBaseCommitWithoutHistory) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("t.jsonl:1: repo (unpack): "), std::string::npos)
       << missing.status();
-  EXPECT_NE(missing.status().message().find("git checkout"), std::string::npos)
-      << missing.status();
+  EXPECT_NE(missing.status().message().find("git checkout"), std::string::npos) << missing.status();
 }
 
 TEST_F(SweRepoSource, UnsupportedFormsAreErrors) {

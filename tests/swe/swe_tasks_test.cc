@@ -15,8 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 const std::string kDir = std::string(RL_SOURCE_DIR) + "/data/swe";
 
-swe::Instance Textkit1(const std::string& statement = "",
-                       std::vector<std::string> relevant = {}) {
+swe::Instance Textkit1(const std::string& statement = "", std::vector<std::string> relevant = {}) {
   auto insts = swe::ReadInstances(kDir + "/instances.jsonl");
   EXPECT_TRUE(insts.ok()) << insts.status();
   for (auto& i : *insts) {
@@ -32,13 +31,13 @@ swe::Instance Textkit1(const std::string& statement = "",
 TEST(SweTasks, FileRuleSkipsTestPatchProtectedAndHiddenFiles) {
   // textkit: run_tests.py is protected, tests/test_core.py is in the test patch.
   swe::Instance inst = Textkit1();
-  EXPECT_EQ(SwePromptFiles(inst), (std::vector<std::string>{"tests/__init__.py",
-                                                             "textkit/__init__.py",
-                                                             "textkit/core.py"}));
+  EXPECT_EQ(
+      SwePromptFiles(inst),
+      (std::vector<std::string>{"tests/__init__.py", "textkit/__init__.py", "textkit/core.py"}));
   // A file named in the issue comes first.
   inst = Textkit1("The bug is in core.py, see slugify.");
   EXPECT_EQ(SwePromptFiles(inst), (std::vector<std::string>{"textkit/core.py", "tests/__init__.py",
-                                                             "textkit/__init__.py"}));
+                                                            "textkit/__init__.py"}));
   // An explicit list wins.
   inst = Textkit1("", {"textkit/core.py", "run_tests.py"});
   EXPECT_EQ(SwePromptFiles(inst), (std::vector<std::string>{"run_tests.py", "textkit/core.py"}));
