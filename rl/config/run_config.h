@@ -110,6 +110,8 @@ struct TaskSourceSection {
   std::map<std::string, double> params;
   double weight = 1.0;
   int64_t limit = 0;
+  std::string prompt_template;    // kind swe: "" = the built-in default (docs/swe.md)
+  int64_t files_max_bytes = 16000;  // kind swe: cap on the file contents in {files}
   template <class V>
   void Visit(V& v) {
     v.Field("name", name, Doc("source name (metrics use it)"));
@@ -119,9 +121,18 @@ struct TaskSourceSection {
     v.Field("params", params, Doc("generator parameters (e.g. difficulty)"));
     v.Field("weight", weight, Doc("share in the task mix (normalised over sources)").Min(0));
     v.Field("limit", limit, Doc("use at most this many records (0 = all)").Min(0));
+    v.Field("prompt_template", prompt_template,
+            Doc("kind swe: prompt with {problem_statement}, {files}, {file_list}, {instance_id} "
+                "(empty = built-in default; docs/swe.md)"));
+    v.Field("files_max_bytes", files_max_bytes,
+            Doc("kind swe: total bytes of file contents in {files}; files past it are listed "
+                "by name only")
+                .Min(0));
   }
   void Validate(ConfigErrors& e) const {
     if (path.empty() == generator.empty()) e.At("path", "set exactly one of path or generator");
+    if (kind == "swe" && path.empty())
+      e.At("path", "a swe source reads an SWE instances JSONL (docs/swe.md)");
   }
 };
 

@@ -22,6 +22,7 @@
 #include "learner/options_from_config.h"
 #include "learner/trainer.h"
 #include "rewards/pipeline.h"
+#include "rewards/swe_verifier.h"
 #include "rl/core/logging.h"
 #include "rl/driver/local_workers.h"
 #include "rl/model/checkpoint.h"
@@ -267,7 +268,9 @@ Status Driver::Setup() {
     const auto& s = cfg_.tasks.sources[i];
     names.push_back(s.name.empty() ? "source" + std::to_string(i) : s.name);
     weights.push_back(s.weight);
-    if (!s.path.empty()) {
+    if (!s.path.empty() && s.kind == "swe") {  // SWE instances → tasks (docs/swe.md)
+      RL_ASSIGN_OR_RETURN(file_tasks_[i], rewards::LoadSweTasks(s));
+    } else if (!s.path.empty()) {
       RL_ASSIGN_OR_RETURN(file_tasks_[i], tasks::ReadTasksJsonl(s.path));
       if (s.limit > 0 && static_cast<int64_t>(file_tasks_[i].size()) > s.limit)
         file_tasks_[i].resize(s.limit);

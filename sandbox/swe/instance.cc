@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "sandbox/swe/repo_source.h"
 
 namespace rl::swe {
 namespace {
@@ -84,9 +85,6 @@ absl::StatusOr<Instance> ParseInstanceLine(std::string_view line, std::string_vi
       return Bad(file, line_no, "log_parser",
                  absl::StrCat("unknown '", in.log_parser, "' (plain|pytest|gotest|gtest|ctest)"));
   }
-  if (!in.base_commit.empty())
-    return Bad(file, line_no, "base_commit",
-               "only plain directories (base_commit \"\") are supported");
   auto f2p = StringList(j, file, line_no, "FAIL_TO_PASS");
   if (!f2p.ok()) return f2p.status();
   in.fail_to_pass = *f2p;
@@ -112,12 +110,20 @@ absl::StatusOr<Instance> ParseInstanceLine(std::string_view line, std::string_vi
       return Bad(file, line_no, "memory_mb", "must be an integer in [16, 8192]");
     in.memory_mb = j["memory_mb"].get<int64_t>();
   }
+  auto rel = StringList(j, file, line_no, "relevant_files");
+  if (!rel.ok()) return rel.status();
+  in.relevant_files = *rel;
+  for (const std::string& p : in.relevant_files)
+    if (p.front() == '/' || p.find("..") != std::string::npos)
+      return Bad(file, line_no, "relevant_files", absl::StrCat("not a relative path: ", p));
   std::filesystem::path repo(in.repo);
   if (repo.is_relative()) repo = std::filesystem::path(base_dir) / repo;
-  std::error_code ec;
-  if (!std::filesystem::is_directory(repo, ec))
-    return Bad(file, line_no, "repo", absl::StrCat("not a directory: ", repo.string()));
-  in.repo = std::filesystem::canonical(repo, ec).string();
+  auto tree = MaterializeRepo(repo.string(), in.base_commit);
+  if (!tree.ok())
+    return Bad(file, line_no, absl::IsInvalidArgument(tree.status()) ? "repo" : "repo (unpack)",
+               std::string(tree.status().message()));
+  in.repo_source = repo.string();
+  in.repo = *tree;
   return in;
 }
 

@@ -18,8 +18,10 @@ namespace rl::swe {
 
 struct Instance {
   std::string instance_id;
-  std::string repo;         // absolute host directory (resolved against the JSONL's folder)
-  std::string base_commit;  // "" for a plain directory (the only form shipped here)
+  std::string repo;         // absolute host directory of the base tree (see repo_source.h)
+  std::string repo_source;  // the `repo` field resolved against the JSONL's folder: a
+                            // directory, a .tar/.tar.gz/.tgz tarball or a .bundle
+  std::string base_commit;  // commit checked out of a .bundle; "" otherwise
   std::string problem_statement;
   std::string test_patch;                    // unified diff applied after the model's patch
   std::vector<std::string> fail_to_pass;     // tests the fix must make pass
@@ -27,11 +29,13 @@ struct Instance {
   std::string test_cmd;                      // run with `bash -c` in the repository root
   std::string log_parser = "plain";          // plain | pytest | gotest | gtest
   std::vector<std::string> protected_files;  // restored to pristine before the test patch
+  std::vector<std::string> relevant_files;   // files shown in the swe prompt (empty = rule)
   double time_limit_s = 30;
   int64_t memory_mb = 512;
 };
 
-// Parses one JSONL line. `base_dir` resolves a relative `repo`.
+// Parses one JSONL line. `base_dir` resolves a relative `repo`; a tarball or bundle repo is
+// unpacked into the cache (MaterializeRepo) and `repo` names the unpacked tree.
 absl::StatusOr<Instance> ParseInstanceLine(std::string_view line, std::string_view file,
                                            int line_no, const std::string& base_dir);
 // Reads a whole file (blank lines skipped); duplicate ids and missing repos are errors.
