@@ -310,6 +310,8 @@ Status Driver::Setup() {
       if (static_cast<int64_t>(eval_tasks_.size()) > ev.size) eval_tasks_.resize(ev.size);
     }
     for (const auto& t : eval_tasks_) eval_prompts_.insert(t.prompt);
+    // The held-out set as a task file, for `rl eval --tasks` and for audits.
+    RL_RETURN_IF_ERROR(tasks::WriteTasksJsonl(ctx_.dir + "/heldout.jsonl", eval_tasks_));
   }
   RL_RETURN_IF_ERROR(SetupWorkers());
   version_ = start_step_ - 1;

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
+#include <sstream>
 
 #include "rewards/math/math_verifier.h"
 #include "rewards/puzzles/families.h"
@@ -62,6 +64,57 @@ TEST(Arithmetic, ReferenceIsTheExpressionValue) {
     EXPECT_TRUE(j.correct) << expr << " vs " << t.answer << " " << j.details.dump();
     EXPECT_FALSE(
         math::JudgeMath(t.answer, "\\boxed{(" + expr + ")+1}", math::MathOptions{}).correct);
+  }
+}
+
+TEST(Arithmetic, WorkedSolutionIsCorrectAndAddsColumnByColumn) {
+  // A generated task's reference response passes the math verifier, and each column line
+  // "x+y[+c]=s" is true, carries the previous line's tens digit, and the units digits of the
+  // lines, read last to first, spell the sum.
+  int checked = 0;
+  for (const auto& t : Gen("arithmetic",
+                           {{"max_operand", 999}, {"min_operand", 10}, {"ops", 1},
+                            {"subtraction", 0}, {"multiplication", 0}, {"short_prompt", 1}},
+                           30)) {
+    json m = json::parse(t.metadata);
+    const std::string response = m["response"], solution = m["solution"];
+    EXPECT_EQ(t.prompt, "Compute " + m["expression"].get<std::string>() + ".");
+    auto j = math::JudgeMath(t.answer, response, math::MathOptions{});
+    EXPECT_TRUE(j.correct) << response;
+    long long a = 0, b = 0;
+    ASSERT_EQ(std::sscanf(m["expression"].get<std::string>().c_str(), "%lld + %lld", &a, &b), 2);
+    std::string digits;
+    long long carry = 0;
+    std::istringstream lines(solution);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.find(" = ") != std::string::npos) {  // the summary line
+        EXPECT_EQ(line, std::to_string(a) + " + " + std::to_string(b) + " = " +
+                            std::to_string(a + b));
+        continue;
+      }
+      long long x = 0, y = 0, c = 0, s = 0;
+      int n = std::sscanf(line.c_str(), "%lld+%lld+%lld=%lld", &x, &y, &c, &s);
+      if (n != 4) {
+        c = 0;
+        ASSERT_EQ(std::sscanf(line.c_str(), "%lld+%lld=%lld", &x, &y, &s), 3) << line;
+      }
+      EXPECT_EQ(x + y + c, s) << line;
+      EXPECT_EQ(c, carry) << line;
+      carry = s / 10;
+      digits.insert(digits.begin(), static_cast<char>('0' + s % 10));
+    }
+    if (carry) digits.insert(digits.begin(), static_cast<char>('0' + carry));
+    EXPECT_EQ(digits, std::to_string(a + b)) << solution;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 30);
+  // Other operations get one line each, and the response still verifies.
+  for (const auto& t : Gen("arithmetic", {{"max_operand", 30}, {"ops", 3}}, 20)) {
+    json m = json::parse(t.metadata);
+    EXPECT_TRUE(math::JudgeMath(t.answer, m["response"].get<std::string>(), math::MathOptions{})
+                    .correct)
+        << m["response"];
   }
 }
 
