@@ -1,6 +1,7 @@
 // Internal to rl/driver: the Driver class behind RunTraining (train_loop.h), split over
-// train_loop.cc (set-up, the step, the loop) and eval_checkpoint.cc (held-out evaluation,
-// checkpoints). Not thread-safe; one Driver per `rl train` process.
+// train_loop.cc (set-up, the step, the loop), worker_set.cc (connection, weight pushes,
+// health checks, dropping workers that miss deadlines) and eval_checkpoint.cc (held-out
+// evaluation, checkpoints). Not thread-safe; one Driver per `rl train` process.
 #pragma once
 
 #include <signal.h>
@@ -56,6 +57,14 @@ class Driver {
   StatusOr<std::vector<rollout::WorkerSample>> Generate(
       const std::vector<rollout::GenerationRequest>& requests, int64_t step);
   Status CheckWorkers(int64_t step);
+  // worker_set.cc: a worker that missed a push/status deadline.
+  struct MissedDeadline {
+    int worker = 0;
+    std::string what;  // "weight push" | "status"
+    double elapsed_ms = 0;
+    std::string error;
+  };
+  Status DropWorkers(const std::vector<MissedDeadline>& missed, int64_t step);
   Status Step(int64_t step);
   Status Evaluate(int64_t step);
   Status SaveCheckpoint(int64_t step);
