@@ -43,6 +43,7 @@ struct RolloutClient::Impl {
   std::vector<std::unique_ptr<proto::Rollout::Stub>> stubs;
   mutable std::mutex enabled_mu;
   std::vector<bool> enabled;  // guarded by enabled_mu
+  std::vector<SilentStream> silent;  // guarded by enabled_mu
 
   std::vector<bool> Enabled() const {
     std::lock_guard<std::mutex> lock(enabled_mu);
@@ -67,6 +68,7 @@ struct RolloutClient::Impl {
     std::mutex idle_mu;
     std::condition_variable idle_cv;
     bool stream_done = false, idle_cancelled = false;
+    double silent_ms = 0;
     SteadyClock::time_point last_event = SteadyClock::now();
     std::thread watchdog;
     if (options.stream_idle_timeout_s > 0) {
@@ -78,6 +80,8 @@ struct RolloutClient::Impl {
           const auto until = last_event + idle;
           if (SteadyClock::now() >= until) {
             idle_cancelled = true;
+            silent_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - last_event)
+                            .count();
             ctx.TryCancel();
             return;
           }
@@ -118,6 +122,8 @@ struct RolloutClient::Impl {
       out.status = absl::DeadlineExceededError(
           "rollout worker " + addresses[w] + " Generate: no sample or heartbeat for " +
           std::to_string(options.stream_idle_timeout_s) + " s");
+      std::lock_guard<std::mutex> lock(enabled_mu);
+      silent.push_back({w, silent_ms, std::string(out.status.message())});
     }
     std::lock_guard<std::mutex> lock(*mu);
     for (size_t i : idx) {
@@ -146,6 +152,12 @@ int RolloutClient::num_workers() const { return static_cast<int>(impl_->addresse
 void RolloutClient::SetWorkerEnabled(int worker, bool enabled) {
   std::lock_guard<std::mutex> lock(impl_->enabled_mu);
   impl_->enabled.at(worker) = enabled;
+}
+std::vector<SilentStream> RolloutClient::TakeSilentStreams() {
+  std::lock_guard<std::mutex> lock(impl_->enabled_mu);
+  std::vector<SilentStream> out;
+  out.swap(impl_->silent);
+  return out;
 }
 bool RolloutClient::worker_enabled(int worker) const {
   std::lock_guard<std::mutex> lock(impl_->enabled_mu);

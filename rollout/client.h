@@ -61,6 +61,13 @@ struct WeightSyncStats {
   std::vector<Status> worker_status;
 };
 
+// A Generate stream cancelled by the silence watchdog (ClientOptions::stream_idle_timeout_s).
+struct SilentStream {
+  int worker = -1;
+  double silent_ms = 0;  // time since the stream's last event when it was cancelled
+  std::string error;
+};
+
 class RolloutClient {
  public:
   static StatusOr<std::unique_ptr<RolloutClient>> Connect(const std::vector<std::string>& addresses,
@@ -79,6 +86,10 @@ class RolloutClient {
   // The same push, never failing as a whole: see WeightSyncStats::worker_status.
   WeightSyncStats PushWeightsEach(int64_t version, const std::string& config_json,
                                   const model::ParamMap& params);
+
+  // The streams cancelled for silence since the previous call (oldest first), so the caller
+  // can drop those workers at once instead of waiting for their next deadline.
+  std::vector<SilentStream> TakeSilentStreams();
 
   // Dropped (false) workers take no part in Generate and PushWeights; all start enabled.
   void SetWorkerEnabled(int worker, bool enabled);

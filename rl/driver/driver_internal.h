@@ -60,7 +60,7 @@ class Driver {
   // worker_set.cc: a worker that missed a push/status deadline.
   struct MissedDeadline {
     int worker = 0;
-    std::string what;  // "weight push" | "status"
+    std::string what;  // "weight push" | "status" | "generation stream"
     double elapsed_ms = 0;
     std::string error;
   };

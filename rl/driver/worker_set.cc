@@ -3,8 +3,9 @@
 //
 // A weight push and a status check each run under push_timeout_s per worker, and a
 // generation stream that is silent (no sample, no heartbeat) that long is cancelled (its
-// requests go to the other workers). A worker that misses a push or status deadline — dead,
-// or live but silent (e.g. SIGSTOPped) — is dropped from the set: alert `worker_dropped`
+// requests go to the other workers). A worker that misses a push or status deadline or whose
+// stream went silent — dead, or live but silent (e.g. SIGSTOPped) — is dropped from the set
+// (a silent stream's worker at the next push, before pushing): alert `worker_dropped`
 // (evidence: address, pid of a local worker, what it missed, the measured milliseconds), no
 // more requests or weights. A local worker is then killed (SIGKILL) and restarted on a new
 // port (alert `worker_restarted`), and every worker receives the current weights. A listed
@@ -81,6 +82,18 @@ Status Driver::PushWeights(int64_t version, int64_t step) {
                             {"sync/workers_dropped", static_cast<double>(dropped)}});
     return absl::OkStatus();
   };
+  // Workers whose generation stream went silent this step are dropped before the push.
+  std::vector<MissedDeadline> silent;
+  for (const rollout::SilentStream& ss : client_->TakeSilentStreams()) {
+    bool seen = false;
+    for (const auto& m : silent) seen |= m.worker == ss.worker;
+    if (!seen && client_->worker_enabled(ss.worker))
+      silent.push_back({ss.worker, "generation stream", ss.silent_ms, ss.error});
+  }
+  if (!silent.empty()) {
+    dropped += static_cast<int64_t>(silent.size());
+    RL_RETURN_IF_ERROR(DropWorkers(silent, step));
+  }
   for (int attempt = 0;; ++attempt) {
     rollout::WeightSyncStats s =
         client_->PushWeightsEach(version, config_json_, learner_->params());

@@ -143,6 +143,14 @@ TEST(SilentWorkerClient, DeadlinesDropNothingButTheSilentWorker) {
     EXPECT_TRUE(ids.insert(w.result.request_id).second);
   }
 
+  // The cancelled stream is reported once, with the silence it was cancelled after.
+  auto silent = c.TakeSilentStreams();
+  ASSERT_EQ(silent.size(), 1u);
+  EXPECT_EQ(silent[0].worker, 1);
+  EXPECT_GE(silent[0].silent_ms, 2000.0);
+  EXPECT_NE(silent[0].error.find("no sample or heartbeat"), std::string::npos) << silent[0].error;
+  EXPECT_TRUE(c.TakeSilentStreams().empty());
+
   // Dropped: B takes no part in pushes or generation.
   c.SetWorkerEnabled(1, false);
   EXPECT_FALSE(c.worker_enabled(1));
