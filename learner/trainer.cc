@@ -81,7 +81,7 @@ namespace {
 // Rows of log softmax(z/T)[target] under params (no gradient); 0 where targets < 0.
 std::vector<float> ScoreRows(const ModelConfig& c, const ParamMap& params, const PackedSequences& b,
                              const std::vector<int32_t>& targets, double temperature, int64_t block,
-                             ThreadPool* pool) {
+                             int64_t vocab_limit, ThreadPool* pool) {
   GradOptions go;
   go.pool = pool;
   go.lightning_block = block;
@@ -92,7 +92,7 @@ std::vector<float> ScoreRows(const ModelConfig& c, const ParamMap& params, const
   std::vector<float> rows(b.tokens.size());
   LmHeadLogProbs<float>(acts.final_hidden.data(), w.at(LmHeadName(c)),
                         static_cast<int64_t>(b.tokens.size()), c.hidden_size, c.vocab_size, targets,
-                        temperature, rows.data(), nullptr);
+                        temperature, rows.data(), nullptr, vocab_limit);
   return rows;
 }
 
@@ -169,6 +169,11 @@ StatusOr<std::unique_ptr<Learner>> Learner::Create(ModelConfig config, ParamMap 
   if (options.updates_per_batch < 1)
     return absl::InvalidArgumentError("updates_per_batch must be >= 1");
   if (options.temperature <= 0) return absl::InvalidArgumentError("temperature must be > 0");
+  if (options.vocab_limit < 0 || options.vocab_limit > config.vocab_size) {
+    return absl::InvalidArgumentError("vocab_limit " + std::to_string(options.vocab_limit) +
+                                      " outside [0, vocab_size = " +
+                                      std::to_string(config.vocab_size) + "]");
+  }
   if (options.num_threads > 0) SetBlasThreads(options.num_threads);
   EnableFlushToZero();
   return std::unique_ptr<Learner>(new Learner(std::move(config), std::move(params), options));
@@ -193,7 +198,7 @@ Status Learner::Update(
   last_activation_bytes_ = acts.Bytes();
   std::vector<float> logp_rows(N), ent_rows(N);
   LmHeadLogProbs<float>(acts.final_hidden.data(), w.at(head), N, C, V, targets, temperature,
-                        logp_rows.data(), ent_rows.data());
+                        logp_rows.data(), ent_rows.data(), options_.vocab_limit);
   Scored sc;
   sc.seq_offsets.push_back(0);
   for (size_t i = 0; i + 1 < b.offsets.size(); ++i) {
@@ -213,7 +218,7 @@ Status Learner::Update(
   Tensors<float> grads = ZeroTensors<float>(config_);
   std::vector<float> dh(N * C);
   LmHeadBackward<float>(acts.final_hidden.data(), w.at(head), N, C, V, targets, temperature,
-                        dlogp_rows.data(), dh.data(), grads.at(head).data());
+                        dlogp_rows.data(), dh.data(), grads.at(head).data(), options_.vocab_limit);
   const double aux = acts.aux_loss;
   ModelBackward<float>(config_, w, PackedBatch{b.tokens, b.offsets}, go, &acts, dh.data(), &grads);
 
@@ -240,9 +245,35 @@ Status Learner::Update(
   return absl::OkStatus();
 }
 
+Status Learner::set_vocab_limit(int64_t limit) {
+  if (limit < 0 || limit > config_.vocab_size) {
+    return absl::InvalidArgumentError("vocab_limit " + std::to_string(limit) +
+                                      " outside [0, vocab_size = " +
+                                      std::to_string(config_.vocab_size) + "]");
+  }
+  options_.vocab_limit = limit;
+  return absl::OkStatus();
+}
+
+Status Learner::CheckBatch(const PackedSequences& b) const {
+  RL_RETURN_IF_ERROR(ValidatePacked(b, config_.vocab_size));
+  if (options_.vocab_limit <= 0) return absl::OkStatus();
+  for (size_t i = 0; i + 1 < b.offsets.size(); ++i) {
+    for (int64_t p = b.offsets[i] + b.prompt_lens[i]; p < b.offsets[i + 1]; ++p) {
+      if (b.tokens[p] >= options_.vocab_limit) {
+        return absl::InvalidArgumentError(
+            "packed batch: response token " + std::to_string(b.tokens[p]) + " at position " +
+            std::to_string(p) + " is masked (vocab_limit " +
+            std::to_string(options_.vocab_limit) + ")");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 StatusOr<Metrics> Learner::TrainStep(const RlBatch& batch) {
   const auto t0 = std::chrono::steady_clock::now();
-  RL_RETURN_IF_ERROR(ValidatePacked(batch, config_.vocab_size));
+  RL_RETURN_IF_ERROR(CheckBatch(batch));
   const int64_t N = static_cast<int64_t>(batch.tokens.size());
   const int64_t S = static_cast<int64_t>(batch.prompt_lens.size());
   if (static_cast<int64_t>(batch.old_logp.size()) != N)
@@ -283,7 +314,7 @@ StatusOr<Metrics> Learner::TrainStep(const RlBatch& batch) {
     std::vector<double> ref_lp;
     if (reference_ && options_.loss.kl_beta > 0) {
       const auto rows = ScoreRows(config_, *reference_, sub, targets, options_.temperature,
-                                  options_.lightning_block, pool_.get());
+                                  options_.lightning_block, options_.vocab_limit, pool_.get());
       for (size_t j = 0; j + 1 < sub.offsets.size(); ++j) {
         for (int64_t p = sub.offsets[j] + sub.prompt_lens[j]; p < sub.offsets[j + 1]; ++p)
           ref_lp.push_back(rows[p - 1]);
@@ -330,7 +361,7 @@ StatusOr<Metrics> Learner::TrainStep(const RlBatch& batch) {
 
 StatusOr<Metrics> Learner::SftStep(const PackedSequences& batch) {
   const auto t0 = std::chrono::steady_clock::now();
-  RL_RETURN_IF_ERROR(ValidatePacked(batch, config_.vocab_size));
+  RL_RETURN_IF_ERROR(CheckBatch(batch));
   Metrics m;
   auto loss_fn = [&](const Scored& sc, double* loss, std::vector<double>* dlogp,
                      Metrics*) -> Status {
@@ -347,9 +378,9 @@ StatusOr<Metrics> Learner::SftStep(const PackedSequences& batch) {
 }
 
 StatusOr<std::vector<float>> Learner::TokenLogProbs(const PackedSequences& batch) const {
-  RL_RETURN_IF_ERROR(ValidatePacked(batch, config_.vocab_size));
+  RL_RETURN_IF_ERROR(CheckBatch(batch));
   const auto rows = ScoreRows(config_, params_, batch, ResponseTargets(batch), options_.temperature,
-                              options_.lightning_block, pool_.get());
+                              options_.lightning_block, options_.vocab_limit, pool_.get());
   std::vector<float> out(batch.tokens.size(), 0.0f);
   for (size_t i = 0; i + 1 < batch.offsets.size(); ++i) {
     for (int64_t p = batch.offsets[i] + batch.prompt_lens[i]; p < batch.offsets[i + 1]; ++p)

@@ -45,6 +45,12 @@ struct LearnerOptions {
   int64_t updates_per_batch = 1;     // mini-batch optimiser updates per generation batch
   bool balanced_advantages = false;  // GRPO change 3 (token-level balancing)
   double temperature = 1.0;          // sampling temperature T of the rollout
+  // > 0: log-probs are log softmax over the logits of ids < vocab_limit only, the mask the
+  // rollout sampler applies (SamplerOptions::vocab_limit; the driver sets both to the
+  // tokenizer's size), so old and new log-probs are the same distribution. Applies to
+  // TrainStep, SftStep, TokenLogProbs and the KL reference; a response token ≥ vocab_limit
+  // is an InvalidArgument. 0 = the full vocabulary.
+  int64_t vocab_limit = 0;
   int64_t lightning_block = 256;
   bool recompute = false;     // activation recomputation per layer
   bool aux_loss = true;       // add config.router_aux_loss_coef · aux
@@ -100,12 +106,18 @@ class Learner {
   // clipping per length stage. Changing kind or kl_beta after Create is not supported.
   const PolicyLossOptions& loss_options() const { return options_.loss; }
   void set_loss_options(const PolicyLossOptions& o) { options_.loss = o; }
+  // LearnerOptions::vocab_limit after creation (e.g. once the tokenizer is known); InvalidArgument
+  // outside [0, vocab_size].
+  Status set_vocab_limit(int64_t limit);
+  int64_t vocab_limit() const { return options_.vocab_limit; }
   // Peak bytes of saved activations in the last step (for memory reports).
   int64_t last_activation_bytes() const { return last_activation_bytes_; }
 
  private:
   Learner(model::ModelConfig config, model::ParamMap params, LearnerOptions options);
   Status LoadState(const std::string& path);
+  // ValidatePacked + every response token below the vocab_limit mask.
+  Status CheckBatch(const PackedSequences& batch) const;
   // Forward + loss + backward + update on one packed sub-batch. dlogp_fn maps the response
   // tokens' log-probs (and entropies) to the loss and ∂loss/∂logp; writes metrics.
   struct Scored;

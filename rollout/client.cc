@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -40,6 +41,14 @@ struct RolloutClient::Impl {
   std::vector<std::string> addresses;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<proto::Rollout::Stub>> stubs;
+  mutable std::mutex enabled_mu;
+  std::vector<bool> enabled;  // guarded by enabled_mu
+  std::vector<SilentStream> silent;  // guarded by enabled_mu
+
+  std::vector<bool> Enabled() const {
+    std::lock_guard<std::mutex> lock(enabled_mu);
+    return enabled;
+  }
 
   struct StreamOutcome {
     Status status;
@@ -54,6 +63,32 @@ struct RolloutClient::Impl {
                           const std::function<void(const WorkerSample&)>& on_sample) {
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline(options.generate_timeout_s));
+    // Silence watchdog: cancels the call when nothing arrives for stream_idle_timeout_s
+    // (a live-but-silent worker, e.g. SIGSTOPped, would otherwise hold it to the deadline).
+    std::mutex idle_mu;
+    std::condition_variable idle_cv;
+    bool stream_done = false, idle_cancelled = false;
+    double silent_ms = 0;
+    SteadyClock::time_point last_event = SteadyClock::now();
+    std::thread watchdog;
+    if (options.stream_idle_timeout_s > 0) {
+      const auto idle = std::chrono::duration_cast<SteadyClock::duration>(
+          std::chrono::duration<double>(options.stream_idle_timeout_s));
+      watchdog = std::thread([&] {
+        std::unique_lock<std::mutex> lock(idle_mu);
+        while (!stream_done) {
+          const auto until = last_event + idle;
+          if (SteadyClock::now() >= until) {
+            idle_cancelled = true;
+            silent_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - last_event)
+                            .count();
+            ctx.TryCancel();
+            return;
+          }
+          idle_cv.wait_until(lock, until);
+        }
+      });
+    }
     auto stream = stubs[w]->Generate(&ctx);
     for (size_t i : idx) {
       proto::GenerateMessage m;
@@ -64,6 +99,10 @@ struct RolloutClient::Impl {
     std::map<size_t, WorkerSample> got;
     proto::GenerateEvent e;
     while (stream->Read(&e)) {
+      {
+        std::lock_guard<std::mutex> lock(idle_mu);
+        last_event = SteadyClock::now();
+      }
       if (!e.has_sample()) continue;  // heartbeat
       auto it = by_id.find(e.sample().request_id());
       if (it == by_id.end()) continue;
@@ -71,6 +110,21 @@ struct RolloutClient::Impl {
     }
     StreamOutcome out;
     out.status = FromGrpc(stream->Finish(), "rollout worker " + addresses[w] + " Generate");
+    if (watchdog.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(idle_mu);
+        stream_done = true;
+      }
+      idle_cv.notify_all();
+      watchdog.join();
+    }
+    if (idle_cancelled) {
+      out.status = absl::DeadlineExceededError(
+          "rollout worker " + addresses[w] + " Generate: no sample or heartbeat for " +
+          std::to_string(options.stream_idle_timeout_s) + " s");
+      std::lock_guard<std::mutex> lock(enabled_mu);
+      silent.push_back({w, silent_ms, std::string(out.status.message())});
+    }
     std::lock_guard<std::mutex> lock(*mu);
     for (size_t i : idx) {
       auto it = got.find(i);
@@ -94,6 +148,27 @@ RolloutClient::RolloutClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 RolloutClient::~RolloutClient() = default;
 
 int RolloutClient::num_workers() const { return static_cast<int>(impl_->addresses.size()); }
+
+void RolloutClient::SetWorkerEnabled(int worker, bool enabled) {
+  std::lock_guard<std::mutex> lock(impl_->enabled_mu);
+  impl_->enabled.at(worker) = enabled;
+}
+std::vector<SilentStream> RolloutClient::TakeSilentStreams() {
+  std::lock_guard<std::mutex> lock(impl_->enabled_mu);
+  std::vector<SilentStream> out;
+  out.swap(impl_->silent);
+  return out;
+}
+bool RolloutClient::worker_enabled(int worker) const {
+  std::lock_guard<std::mutex> lock(impl_->enabled_mu);
+  return impl_->enabled.at(worker);
+}
+int RolloutClient::num_enabled() const {
+  std::lock_guard<std::mutex> lock(impl_->enabled_mu);
+  int n = 0;
+  for (bool e : impl_->enabled) n += e ? 1 : 0;
+  return n;
+}
 const std::string& RolloutClient::address(int worker) const { return impl_->addresses.at(worker); }
 
 StatusOr<std::unique_ptr<RolloutClient>> RolloutClient::Connect(
@@ -121,6 +196,7 @@ StatusOr<std::unique_ptr<RolloutClient>> RolloutClient::Connect(
     impl->stubs.push_back(proto::Rollout::NewStub(ch));
     impl->channels.push_back(std::move(ch));
   }
+  impl->enabled.assign(addresses.size(), true);
   return std::unique_ptr<RolloutClient>(new RolloutClient(std::move(impl)));
 }
 
@@ -136,7 +212,24 @@ StatusOr<proto::WorkerStatus> RolloutClient::GetStatus(int worker) {
 StatusOr<WeightSyncStats> RolloutClient::PushWeights(int64_t version,
                                                      const std::string& config_json,
                                                      const model::ParamMap& params) {
+  WeightSyncStats stats = PushWeightsEach(version, config_json, params);
+  bool any = false;
+  for (int w = 0; w < num_workers(); ++w) {
+    if (stats.worker_status[w].code() == absl::StatusCode::kFailedPrecondition &&
+        !worker_enabled(w)) {
+      continue;  // dropped: not part of this push
+    }
+    RL_RETURN_IF_ERROR(stats.worker_status[w]);
+    any = true;
+  }
+  if (!any) return absl::UnavailableError("rollout client: no enabled worker to push weights to");
+  return stats;
+}
+
+WeightSyncStats RolloutClient::PushWeightsEach(int64_t version, const std::string& config_json,
+                                               const model::ParamMap& params) {
   const int n = num_workers();
+  const std::vector<bool> enabled = impl_->Enabled();
   WeightSyncStats stats;
   stats.version = version;
   stats.worker_ms.assign(n, 0.0);
@@ -146,6 +239,11 @@ StatusOr<WeightSyncStats> RolloutClient::PushWeights(int64_t version,
   const SteadyClock::time_point start = SteadyClock::now();
   std::vector<std::thread> threads;
   for (int w = 0; w < n; ++w) {
+    if (!enabled[w]) {
+      status[w] = absl::FailedPreconditionError("rollout worker " + impl_->addresses[w] +
+                                                ": dropped (disabled), not pushed to");
+      continue;
+    }
     threads.emplace_back([&, w] {
       const SteadyClock::time_point t0 = SteadyClock::now();
       grpc::ClientContext ctx;
@@ -163,9 +261,13 @@ StatusOr<WeightSyncStats> RolloutClient::PushWeights(int64_t version,
   }
   for (auto& t : threads) t.join();
   stats.total_ms = MsSince(start);
-  for (int w = 0; w < n; ++w) RL_RETURN_IF_ERROR(status[w]);
-  stats.bytes_per_worker = enc[0].bytes;
-  stats.chunks_per_worker = enc[0].chunks;
+  for (int w = 0; w < n; ++w) {
+    if (status[w].ok() && stats.bytes_per_worker == 0) {
+      stats.bytes_per_worker = enc[w].bytes;
+      stats.chunks_per_worker = enc[w].chunks;
+    }
+  }
+  stats.worker_status = std::move(status);
   return stats;
 }
 
@@ -180,7 +282,7 @@ StatusOr<std::vector<WorkerSample>> RolloutClient::Generate(
     }
   }
   std::vector<std::optional<WorkerSample>> results(requests.size());
-  std::vector<bool> healthy(num_workers(), true);
+  std::vector<bool> healthy = impl_->Enabled();
   std::vector<size_t> remaining(requests.size());
   for (size_t i = 0; i < remaining.size(); ++i) remaining[i] = i;
   std::mutex mu;

@@ -4,14 +4,18 @@
 //   RL_ASSIGN_OR_RETURN(WeightSyncStats sync, client->PushWeights(version, config_json, params));
 //   RL_ASSIGN_OR_RETURN(std::vector<WorkerSample> samples, client->Generate(requests));
 //
-// Generate() spreads the requests over the healthy workers (round robin), one bidirectional
+// Generate() spreads the requests over the enabled workers (round robin), one bidirectional
 // stream per worker, and returns one sample per request. If a worker's stream fails (killed,
-// deadline, shutting down), its unfinished requests are sent again to the remaining workers;
-// a worker that failed is not used again by that call. PushWeights() streams the full
-// parameter set to every worker in parallel and returns once every worker has the version
-// live, with the bytes and times measured. Connect() waits until every worker answers the
-// standard health check. Thread-safe: calls may run concurrently (e.g. a weight push while a
-// Generate is in flight; the worker applies it between two decode steps).
+// deadline, shutting down, or silent — no sample and no heartbeat for stream_idle_timeout_s),
+// its unfinished requests are sent again to the remaining workers; a worker that failed is
+// not used again by that call. PushWeights() streams the full parameter set to every enabled
+// worker in parallel, each call under its own deadline (weights_timeout_s), and returns once
+// every one has the version live, with the bytes and times measured; PushWeightsEach() does
+// the same but reports per worker instead of failing, so the caller can drop the workers that
+// missed the deadline (SetWorkerEnabled(w, false)): a disabled worker gets no requests and no
+// weights until it is enabled again. Connect() waits until every worker answers the standard
+// health check. Thread-safe: calls may run concurrently (e.g. a weight push while a Generate
+// is in flight; the worker applies it between two decode steps).
 #pragma once
 
 #include <cstdint>
@@ -32,6 +36,10 @@ struct ClientOptions {
   double rpc_timeout_s = 30.0;         // Status
   double weights_timeout_s = 600.0;    // one UpdateWeights call
   double generate_timeout_s = 3600.0;  // one Generate stream
+  // > 0: a Generate stream that delivers nothing (no sample, no heartbeat) for this long is
+  // cancelled and its requests go to the other workers. Workers heartbeat every
+  // --heartbeat-ms (2 s by default), so this must be a few heartbeats long.
+  double stream_idle_timeout_s = 0;
   int64_t chunk_bytes = int64_t{1} << 20;
   int max_message_bytes = 64 << 20;
 };
@@ -48,6 +56,16 @@ struct WeightSyncStats {
   double total_ms = 0;            // call → every worker has the version live
   std::vector<double> worker_ms;  // per worker, the same measured from its own stream
   std::vector<proto::UpdateWeightsReply> replies;
+  // Per worker: ok when it has the version live; FailedPrecondition for a disabled worker
+  // (not pushed to); else why the push failed (DeadlineExceeded when it missed the deadline).
+  std::vector<Status> worker_status;
+};
+
+// A Generate stream cancelled by the silence watchdog (ClientOptions::stream_idle_timeout_s).
+struct SilentStream {
+  int worker = -1;
+  double silent_ms = 0;  // time since the stream's last event when it was cancelled
+  std::string error;
 };
 
 class RolloutClient {
@@ -65,6 +83,18 @@ class RolloutClient {
   // without a model. Fails (naming the worker) if any worker refuses or cannot be reached.
   StatusOr<WeightSyncStats> PushWeights(int64_t version, const std::string& config_json,
                                         const model::ParamMap& params);
+  // The same push, never failing as a whole: see WeightSyncStats::worker_status.
+  WeightSyncStats PushWeightsEach(int64_t version, const std::string& config_json,
+                                  const model::ParamMap& params);
+
+  // The streams cancelled for silence since the previous call (oldest first), so the caller
+  // can drop those workers at once instead of waiting for their next deadline.
+  std::vector<SilentStream> TakeSilentStreams();
+
+  // Dropped (false) workers take no part in Generate and PushWeights; all start enabled.
+  void SetWorkerEnabled(int worker, bool enabled);
+  bool worker_enabled(int worker) const;
+  int num_enabled() const;
 
   // One sample per request (request ids must be unique within the call). on_sample, if set,
   // is called as samples arrive (from the stream threads, serialised). Unavailable when

@@ -361,7 +361,9 @@ constexpr int64_t kHeadChunk = 128;
 
 template <typename T>
 void LmHeadLogProbs(const T* hidden, const T* W, int64_t N, int64_t C, int64_t V,
-                    std::span<const int32_t> targets, double temperature, T* logp, T* entropy) {
+                    std::span<const int32_t> targets, double temperature, T* logp, T* entropy,
+                    int64_t vocab_limit) {
+  const int64_t Vs = vocab_limit > 0 && vocab_limit < V ? vocab_limit : V;  // softmax support
   std::vector<T> z(kHeadChunk * V);
   for (int64_t r0 = 0; r0 < N; r0 += kHeadChunk) {
     const int64_t rc = std::min(kHeadChunk, N - r0);
@@ -375,9 +377,9 @@ void LmHeadLogProbs(const T* hidden, const T* W, int64_t N, int64_t C, int64_t V
       }
       const T* row = z.data() + i * V;
       double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t v = 0; v < V; ++v) mx = std::max(mx, static_cast<double>(row[v]) / temperature);
+      for (int64_t v = 0; v < Vs; ++v) mx = std::max(mx, static_cast<double>(row[v]) / temperature);
       double sum = 0, ez = 0;
-      for (int64_t v = 0; v < V; ++v) {
+      for (int64_t v = 0; v < Vs; ++v) {
         const double u = static_cast<double>(row[v]) / temperature;
         const double e = std::exp(u - mx);
         sum += e;
@@ -393,7 +395,8 @@ void LmHeadLogProbs(const T* hidden, const T* W, int64_t N, int64_t C, int64_t V
 template <typename T>
 void LmHeadBackward(const T* hidden, const T* W, int64_t N, int64_t C, int64_t V,
                     std::span<const int32_t> targets, double temperature, const T* dlogp,
-                    T* dhidden, T* dW) {
+                    T* dhidden, T* dW, int64_t vocab_limit) {
+  const int64_t Vs = vocab_limit > 0 && vocab_limit < V ? vocab_limit : V;  // softmax support
   std::vector<T> z(kHeadChunk * V), dz(kHeadChunk * V);
   for (int64_t r0 = 0; r0 < N; r0 += kHeadChunk) {
     const int64_t rc = std::min(kHeadChunk, N - r0);
@@ -406,17 +409,18 @@ void LmHeadBackward(const T* hidden, const T* W, int64_t N, int64_t C, int64_t V
         continue;
       }
       const T* row = z.data() + i * V;
+      std::fill(drow + Vs, drow + V, T(0));  // masked logits: constant −∞, no gradient
       if constexpr (std::is_same_v<T, float>) {
-        LogitGradient(std::span<const float>(row, V), targets[t], temperature, dlogp[t],
-                      std::span<float>(drow, V));
+        LogitGradient(std::span<const float>(row, Vs), targets[t], temperature, dlogp[t],
+                      std::span<float>(drow, Vs));
       } else {
         double mx = -std::numeric_limits<double>::infinity();
-        for (int64_t v = 0; v < V; ++v)
+        for (int64_t v = 0; v < Vs; ++v)
           mx = std::max(mx, static_cast<double>(row[v]) / temperature);
         double sum = 0;
-        for (int64_t v = 0; v < V; ++v)
+        for (int64_t v = 0; v < Vs; ++v)
           sum += std::exp(static_cast<double>(row[v]) / temperature - mx);
-        for (int64_t v = 0; v < V; ++v) {
+        for (int64_t v = 0; v < Vs; ++v) {
           const double pr = std::exp(static_cast<double>(row[v]) / temperature - mx) / sum;
           drow[v] = static_cast<T>(dlogp[t] * ((v == targets[t] ? 1.0 : 0.0) - pr) / temperature);
         }
@@ -435,9 +439,9 @@ void LmHeadBackward(const T* hidden, const T* W, int64_t N, int64_t C, int64_t V
   template void ModelBackward<T>(const ModelConfig&, const WeightView<T>&, const PackedBatch&, \
                                  const GradOptions&, Activations<T>*, const T*, Tensors<T>*);  \
   template void LmHeadLogProbs<T>(const T*, const T*, int64_t, int64_t, int64_t,               \
-                                  std::span<const int32_t>, double, T*, T*);                   \
+                                  std::span<const int32_t>, double, T*, T*, int64_t);          \
   template void LmHeadBackward<T>(const T*, const T*, int64_t, int64_t, int64_t,               \
-                                  std::span<const int32_t>, double, const T*, T*, T*);
+                                  std::span<const int32_t>, double, const T*, T*, T*, int64_t);
 RL_INSTANTIATE(float)
 RL_INSTANTIATE(double)
 #undef RL_INSTANTIATE

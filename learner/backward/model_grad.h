@@ -105,16 +105,19 @@ void ModelBackward(const model::ModelConfig& config, const WeightView<T>& w,
 // For rows t with targets[t] >= 0: logp[t] = log softmax(z_t/temp)[targets[t]] with
 // z_t = hidden_t · Wᵀ, and entropy[t] = H(softmax(z_t/temp)) if entropy is non-null; rows
 // with targets[t] < 0 get 0. Logits are computed in row chunks, never held whole.
+// vocab_limit in (0, V): the softmax runs over ids < vocab_limit only (ids ≥ vocab_limit
+// masked as −∞, the rollout sampler's SamplerOptions::vocab_limit); targets must be below it.
 // OVERWRITES logp/entropy.
 template <typename T>
 void LmHeadLogProbs(const T* hidden /*(N, C)*/, const T* W /*(V, C)*/, int64_t N, int64_t C,
                     int64_t V, std::span<const int32_t> targets, double temperature, T* logp,
-                    T* entropy);
+                    T* entropy, int64_t vocab_limit = 0);
 
 // Backward of Σ_t dlogp[t]·logp[t]: dhidden OVERWRITTEN (N, C), dW ACCUMULATED (V, C).
+// With vocab_limit the masked logits get no gradient (rows ≥ vocab_limit of dW unchanged).
 template <typename T>
 void LmHeadBackward(const T* hidden, const T* W, int64_t N, int64_t C, int64_t V,
                     std::span<const int32_t> targets, double temperature, const T* dlogp,
-                    T* dhidden, T* dW);
+                    T* dhidden, T* dW, int64_t vocab_limit = 0);
 
 }  // namespace rl::learner

@@ -37,6 +37,7 @@ int RunRuns(const Args& args);
 int RunMetrics(const Args& args);
 int RunSamples(const Args& args);
 int RunTrain(const Args& args);
+int RunEval(const Args& args);
 int RunRolloutWorker(const Args& args);
 int RunModelInit(const Args& args);
 int RunModelInfo(const Args& args);

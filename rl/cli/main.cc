@@ -12,6 +12,7 @@ namespace rl::cli {
 const std::vector<Command>& Commands() {
   static const std::vector<Command> kCommands = {
       {"train", "run RL from a YAML config (rl train CONFIG [--resume] [--set k=v])", RunTrain},
+      {"eval", "score a checkpoint on a task set (rl eval --model DIR --tasks FILE)", RunEval},
       {"sft", "supervised fine-tuning from JSONL into a checkpoint (rl sft CONFIG)", RunSft},
       {"config check", "validate a run config; errors as file:line:column: field: message",
        RunConfigCheck},

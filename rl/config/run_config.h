@@ -208,6 +208,7 @@ struct RolloutSection {
   int64_t max_staleness = 0;
   int64_t threads_per_worker = 1;
   double request_timeout_s = 600.0;
+  double push_timeout_s = 30.0;
   SamplingSection sampling;
   RepetitionSection repetition;
   template <class V>
@@ -224,6 +225,11 @@ struct RolloutSection {
     v.Field("threads_per_worker", threads_per_worker, Doc("compute threads of each worker").Min(1));
     v.Field("request_timeout_s", request_timeout_s,
             Doc("deadline of one generation request").Min(0, true));
+    v.Field("push_timeout_s", push_timeout_s,
+            Doc("deadline of a weight push and of a status check per worker, and the longest "
+                "silence (no sample, no heartbeat) of a generation stream; a worker that misses "
+                "it is dropped (alert worker_dropped) and, if local, restarted")
+                .Min(0, true));
     v.Section("sampling", sampling, "sampling parameters");
     v.Section("repetition", repetition, "repetition circuit breakers");
   }

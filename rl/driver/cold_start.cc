@@ -71,6 +71,7 @@ Status Driver::ColdStart() {
   std::unique_ptr<learner::Learner> rl_learner = std::move(learner_);
   RL_ASSIGN_OR_RETURN(learner_,
                       learner::Learner::Create(rl_learner->config(), rl_learner->params(), o));
+  RL_RETURN_IF_ERROR(learner_->set_vocab_limit(tok_->vocab_size()));
   const std::string tokenizer_json = rl_learner->tokenizer_json();
   rl_learner.reset();
 
@@ -130,6 +131,7 @@ Status Driver::ColdStart() {
                       learner::Learner::Create(learner_->config(), learner_->params(), rl_opts));
   learner_ = std::move(fresh);
   learner_->set_tokenizer_json(tokenizer_json);
+  RL_RETURN_IF_ERROR(learner_->set_vocab_limit(tok_->vocab_size()));
   ApplyStageClipping(nullptr);
   RL_RETURN_IF_ERROR(PushWeights(0, done));
   quiet_sync_ = false;

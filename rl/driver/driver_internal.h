@@ -1,6 +1,7 @@
 // Internal to rl/driver: the Driver class behind RunTraining (train_loop.h), split over
-// train_loop.cc (set-up, the step, the loop) and eval_checkpoint.cc (held-out evaluation,
-// checkpoints). Not thread-safe; one Driver per `rl train` process.
+// train_loop.cc (set-up, the step, the loop), worker_set.cc (connection, weight pushes,
+// health checks, dropping workers that miss deadlines) and eval_checkpoint.cc (held-out
+// evaluation, checkpoints). Not thread-safe; one Driver per `rl train` process.
 #pragma once
 
 #include <signal.h>
@@ -75,6 +76,14 @@ class Driver {
   };
   // Draws n prompts (groups first_group …), generates and scores them into *out.
   Status Rollout(int64_t step, int64_t first_group, int64_t n, StepRollout* out);
+  // worker_set.cc: a worker that missed a push/status deadline.
+  struct MissedDeadline {
+    int worker = 0;
+    std::string what;  // "weight push" | "status" | "generation stream"
+    double elapsed_ms = 0;
+    std::string error;
+  };
+  Status DropWorkers(const std::vector<MissedDeadline>& missed, int64_t step);
   Status Step(int64_t step);
   // curriculum_glue.cc: difficulty filter, dynamic sampling, length-bias monitor, per-stage
   // clipping (the curriculum wiring of the step).

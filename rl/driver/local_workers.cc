@@ -120,10 +120,23 @@ Status LocalWorkers::Spawn(int n, const WorkerFlags& flags) {
   return absl::OkStatus();
 }
 
+Status LocalWorkers::Restart(size_t i) {
+  if (i >= pids_.size()) return absl::OutOfRangeError("no local worker " + std::to_string(i));
+  if (pids_[i] > 0) {
+    kill(pids_[i], SIGKILL);
+    waitpid(pids_[i], nullptr, 0);
+    pids_[i] = -1;
+  }
+  RL_ASSIGN_OR_RETURN(auto w, StartOne());
+  pids_[i] = w.first;
+  addresses_[i] = w.second;
+  return absl::OkStatus();
+}
+
 StatusOr<int> LocalWorkers::RestartDead() {
   int restarted = 0;
   for (size_t i = 0; i < pids_.size(); ++i) {
-    if (waitpid(pids_[i], nullptr, WNOHANG) == 0) continue;  // alive
+    if (pids_[i] > 0 && waitpid(pids_[i], nullptr, WNOHANG) == 0) continue;  // alive
     RL_ASSIGN_OR_RETURN(auto w, StartOne());
     pids_[i] = w.first;
     addresses_[i] = w.second;

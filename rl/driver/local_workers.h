@@ -33,6 +33,9 @@ class LocalWorkers {
   Status Spawn(int n, const WorkerFlags& flags);
   // Restarts every worker whose process has exited (on a new port). Returns how many.
   StatusOr<int> RestartDead();
+  // Kills worker i (SIGKILL — also ends a stopped process), reaps it and starts a
+  // replacement on a new port (it starts without a model and waits for weights).
+  Status Restart(size_t i);
   const std::vector<std::string>& addresses() const { return addresses_; }
   const std::vector<pid_t>& pids() const { return pids_; }
   void StopAll();

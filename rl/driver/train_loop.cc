@@ -161,19 +161,13 @@ Status Driver::SetupModel() {
                                       " tokens but the model's vocab_size is " +
                                       std::to_string(learner_->config().vocab_size));
   }
+  // Ids past the tokenizer are padded rows: the samplers never draw them and the learner's
+  // log-softmax leaves them out, so rollout and learner log-probs are one distribution.
+  RL_RETURN_IF_ERROR(learner_->set_vocab_limit(tok_->vocab_size()));
   for (std::string_view s : {tasks::kImEnd, std::string_view("<|endoftext|>")}) {
     if (auto id = tok_->TokenId(s)) stop_tokens_.push_back(*id);
   }
   RL_ASSIGN_OR_RETURN(config_json_, model::HfConfigToJson(learner_->config()));
-  return absl::OkStatus();
-}
-
-Status Driver::Reconnect() {
-  rollout::ClientOptions co;
-  co.generate_timeout_s = cfg_.rollout.request_timeout_s;
-  co.rpc_timeout_s = std::min(10.0, cfg_.rollout.request_timeout_s);
-  client_.reset();
-  RL_ASSIGN_OR_RETURN(client_, rollout::RolloutClient::Connect(addresses_, co));
   return absl::OkStatus();
 }
 
@@ -194,32 +188,6 @@ Status Driver::SetupWorkers() {
   std::cerr << "rl train: " << addresses_.size() << " rollout worker(s):";
   for (const auto& a : addresses_) std::cerr << " " << a;
   std::cerr << "\n";
-  return absl::OkStatus();
-}
-
-// A push that fails (a worker died mid-push) restarts dead local workers, reconnects and
-// pushes once more to every worker.
-Status Driver::PushWeights(int64_t version, int64_t step) {
-  auto r = client_->PushWeights(version, config_json_, learner_->params());
-  if (!r.ok() && cfg_.rollout.workers > 0) {
-    Alert(step, "weight_push_failed", std::string(r.status().message()));
-    RL_ASSIGN_OR_RETURN(int restarted, workers_.RestartDead());
-    if (restarted > 0) {
-      Alert(step, "worker_restarted",
-            std::to_string(restarted) + " local rollout worker(s) restarted");
-      addresses_ = workers_.addresses();
-    }
-    RL_RETURN_IF_ERROR(Reconnect());
-    r = client_->PushWeights(version, config_json_, learner_->params());
-  }
-  if (!r.ok()) return r.status();
-  const rollout::WeightSyncStats& s = *r;
-  version_ = version;
-  if (!quiet_sync_) {
-    ctx_.store->LogMetrics(ctx_.run_id, step,
-                           {{"sync/seconds", s.total_ms / 1000.0},
-                            {"sync/bytes", static_cast<double>(s.bytes_per_worker)}});
-  }
   return absl::OkStatus();
 }
 
@@ -337,30 +305,6 @@ StatusOr<std::vector<rollout::WorkerSample>> Driver::Generate(
   Alert(step, "rollout_failed", std::string(r.status().message()), "error");
   RL_RETURN_IF_ERROR(CheckWorkers(step));
   return client_->Generate(requests);
-}
-
-// After a step: a worker that does not answer Status within the RPC deadline gets an alert;
-// dead local workers are restarted and every worker receives the current weights.
-Status Driver::CheckWorkers(int64_t step) {
-  for (int i = 0; i < client_->num_workers(); ++i) {
-    auto st = client_->GetStatus(i);
-    if (!st.ok()) {
-      Alert(step, "worker_unreachable",
-            client_->address(i) + ": " + std::string(st.status().message()), "warning",
-            {{"worker", client_->address(i)}});
-    }
-  }
-  if (cfg_.rollout.workers > 0) {
-    RL_ASSIGN_OR_RETURN(int restarted, workers_.RestartDead());
-    if (restarted > 0) {
-      Alert(step, "worker_restarted",
-            std::to_string(restarted) + " local rollout worker(s) restarted");
-      addresses_ = workers_.addresses();
-      RL_RETURN_IF_ERROR(Reconnect());
-      RL_RETURN_IF_ERROR(PushWeights(version_, step));
-    }
-  }
-  return absl::OkStatus();
 }
 
 // Steps 1–3 of a step for groups first_group … first_group + B − 1 (dynamic sampling calls it
