@@ -8,36 +8,12 @@
 #include <sstream>
 
 #include "rl/cli/command.h"
+#include "rl/cli/run_lookup.h"
 #include "rl/store/run_store.h"
 
 namespace rl::cli {
 namespace fs = std::filesystem;
 namespace {
-
-// RUN is a run directory, a run.sqlite file, or a run name under runs/.
-StatusOr<std::string> ResolveStorePath(const std::string& run) {
-  std::vector<fs::path> candidates = {fs::path(run) / "run.sqlite", fs::path(run),
-                                      fs::path("runs") / run / "run.sqlite"};
-  for (const auto& c : candidates) {
-    std::error_code ec;
-    if (fs::is_regular_file(c, ec)) return c.string();
-  }
-  return absl::NotFoundError("no run store at '" + run + "' (tried " + run + "/run.sqlite, " +
-                             run + ", runs/" + run + "/run.sqlite)");
-}
-
-StatusOr<std::pair<std::unique_ptr<store::RunStore>, store::RunRow>> OpenRun(
-    const std::string& run, const std::string& run_id) {
-  RL_ASSIGN_OR_RETURN(std::string path, ResolveStorePath(run));
-  RL_ASSIGN_OR_RETURN(auto st, store::RunStore::OpenReadOnly(path));
-  RL_ASSIGN_OR_RETURN(auto runs, st->ListRuns());
-  if (runs.empty()) return absl::NotFoundError(path + ": holds no run");
-  if (run_id.empty()) return std::make_pair(std::move(st), runs.back());
-  for (const auto& r : runs) {
-    if (std::to_string(r.id) == run_id) return std::make_pair(std::move(st), r);
-  }
-  return absl::NotFoundError(path + ": no run with id " + run_id);
-}
 
 std::string FormatTime(double t) {
   std::time_t tt = static_cast<std::time_t>(t);

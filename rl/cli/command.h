@@ -35,6 +35,7 @@ int RunConfigShow(const Args& args);
 int RunConfigDoc(const Args& args);
 int RunRuns(const Args& args);
 int RunMetrics(const Args& args);
+int RunPlot(const Args& args);
 int RunSamples(const Args& args);
 int RunTrain(const Args& args);
 int RunEval(const Args& args);

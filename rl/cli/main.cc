@@ -22,6 +22,7 @@ const std::vector<Command>& Commands() {
        RunRolloutWorker},
       {"runs", "list runs found in run directories", RunRuns},
       {"metrics", "print a run's metrics (table, csv or json)", RunMetrics},
+      {"plot", "draw metrics of runs as an SVG line chart (x: minutes or step)", RunPlot},
       {"samples", "print a run's stored samples", RunSamples},
       {"model init", "write a randomly initialised checkpoint (+ the embedded tokenizer)",
        RunModelInit},
