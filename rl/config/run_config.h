@@ -221,7 +221,9 @@ struct RolloutSection {
     v.Field("max_new_tokens", max_new_tokens,
             Doc("generation budget when no length curriculum is set").Min(1));
     v.Field("max_staleness", max_staleness,
-            Doc("policy versions generation may lag (0 = on-policy)").Min(0));
+            Doc("0 = on-policy; >= 1: the next step is generated while this step trains, by "
+                "this step's policy (staleness 1; larger values behave as 1)")
+                .Min(0));
     v.Field("threads_per_worker", threads_per_worker, Doc("compute threads of each worker").Min(1));
     v.Field("request_timeout_s", request_timeout_s,
             Doc("deadline of one generation request").Min(0, true));

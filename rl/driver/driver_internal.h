@@ -11,12 +11,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 #include "curricula/difficulty.h"
 #include "curricula/length_curriculum.h"
 #include "curricula/task_mix.h"
@@ -45,6 +47,7 @@ class Driver {
   Driver(RunContext& ctx, const TrainOptions& options)
       : ctx_(ctx), cfg_(ctx.config), options_(options) {}
   ~Driver() {
+    JoinPrefetch();
     client_.reset();
     workers_.StopAll();
   }
@@ -85,6 +88,13 @@ class Driver {
   };
   Status DropWorkers(const std::vector<MissedDeadline>& missed, int64_t step);
   Status Step(int64_t step);
+  // Overlap (rollout.max_staleness > 0, train_loop.cc): the next step's rollout is generated
+  // on a second thread while this step trains. JoinPrefetch waits for it (the result is kept
+  // for the next Step); the main thread calls it before anything that could race with it
+  // (evaluation, checkpoints, reconnecting the client, exit).
+  void LaunchPrefetch(int64_t next_step);
+  void JoinPrefetch();
+  bool OnPrefetchThread() const { return std::this_thread::get_id() != main_thread_; }
   // curriculum_glue.cc: difficulty filter, dynamic sampling, length-bias monitor, per-stage
   // clipping (the curriculum wiring of the step).
   Status SetupCurricula();
@@ -126,7 +136,17 @@ class Driver {
   std::set<std::string> eval_prompts_;  // training draws skip these (held out)
   std::vector<int64_t> cold_cursors_;   // per source: cold-start examples drawn
   int64_t last_eval_step_ = -1;
-  bool quiet_sync_ = false;  // no sync/* metrics (cold-start pushes)
+  bool quiet_sync_ = false;
+  // Snapshots the rollout reads (set on the main thread before a rollout starts, so the
+  // prefetch thread never reads state the main thread is changing).
+  int64_t rollout_budget_ = 0;
+  int64_t rollout_min_version_ = 0;
+  std::thread::id main_thread_ = std::this_thread::get_id();
+  std::future<Status> prefetch_;
+  int64_t prefetch_step_ = 0;          // the step the prefetched rollout belongs to
+  std::unique_ptr<StepRollout> prefetched_;
+  std::optional<Status> prefetch_status_;  // set by JoinPrefetch
+  std::optional<std::vector<int64_t>> cursors_before_prefetch_;  // what a checkpoint saves  // no sync/* metrics (cold-start pushes)
   int64_t start_step_ = 1;  // first step to run
   int64_t version_ = 0;     // weights version live on the workers
   int64_t sequences_consumed_ = 0;

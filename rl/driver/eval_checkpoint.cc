@@ -66,7 +66,7 @@ Status Driver::SaveCheckpoint(int64_t step) {
   const fs::path dir = fs::path(ctx_.dir) / "checkpoints" / ("step_" + std::to_string(step));
   RL_RETURN_IF_ERROR(learner_->Save(dir.string()));
   nlohmann::json st = {{"step", step},
-                       {"cursors", cursors_},
+                       {"cursors", cursors_before_prefetch_.value_or(cursors_)},
                        {"sequences_consumed", sequences_consumed_},
                        {"curriculum", curriculum_->SaveState()},
                        {"length_bias", length_bias_ ? length_bias_->SaveState() : std::string()},

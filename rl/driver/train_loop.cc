@@ -303,6 +303,9 @@ StatusOr<std::vector<rollout::WorkerSample>> Driver::Generate(
   auto r = client_->Generate(requests);
   if (r.ok()) return r;
   Alert(step, "rollout_failed", std::string(r.status().message()), "error");
+  // The prefetch thread does no recovery (it would reconnect the client under the main
+  // thread's feet): the main thread redoes the rollout.
+  if (OnPrefetchThread()) return r.status();
   RL_RETURN_IF_ERROR(CheckWorkers(step));
   return client_->Generate(requests);
 }
@@ -311,7 +314,7 @@ StatusOr<std::vector<rollout::WorkerSample>> Driver::Generate(
 // again for refill rounds); request ids and seeds depend on the group's index in the step.
 Status Driver::Rollout(int64_t step, int64_t first_group, int64_t B, StepRollout* out) {
   const int64_t G = cfg_.rollout.group_size;
-  const int64_t budget = curriculum_->budget();
+  const int64_t budget = rollout_budget_;
   // 1. Prompts by the task mix (Draw depends only on (seed, step)), through the difficulty
   // filter when enabled.
   std::vector<int> src = mix_->Draw(step, static_cast<int>(B));
@@ -337,7 +340,7 @@ Status Driver::Rollout(int64_t step, int64_t first_group, int64_t B, StepRollout
       q.seed = Mix({static_cast<uint64_t>(cfg_.run.seed), static_cast<uint64_t>(step),
                     static_cast<uint64_t>(first_group + i), static_cast<uint64_t>(j)});
       q.stop_tokens = stop_tokens_;
-      q.min_policy_version = version_;
+      q.min_policy_version = rollout_min_version_;
       reqs.push_back(std::move(q));
     }
   }
@@ -437,9 +440,28 @@ Status Driver::Step(int64_t step) {
   learner::Metrics cm;  // curriculum and filtering metrics of the step
   cm["curriculum/eps_low"] = learner_->loss_options().eps_low;
   cm["curriculum/eps_high"] = learner_->loss_options().eps_high;
-  filter_counts_ = {};
   StepRollout ro;
-  RL_RETURN_IF_ERROR(Rollout(step, 0, cfg_.rollout.prompts_per_step, &ro));
+  bool prefetched = false;
+  JoinPrefetch();
+  rollout_budget_ = budget;
+  rollout_min_version_ = version_;
+  if (prefetch_status_ && prefetch_step_ == step) {
+    if (prefetch_status_->ok()) {
+      ro = std::move(*prefetched_);
+      prefetched = true;
+    } else {
+      Alert(step, "prefetch_failed",
+            "overlapped rollout failed, generating again: " +
+                std::string(prefetch_status_->message()));
+    }
+  }
+  prefetch_status_.reset();
+  prefetched_.reset();
+  cursors_before_prefetch_.reset();
+  if (!prefetched) {
+    filter_counts_ = {};
+    RL_RETURN_IF_ERROR(Rollout(step, 0, cfg_.rollout.prompts_per_step, &ro));
+  }
   if (cfg_.algorithm.drop_zero_variance) RL_RETURN_IF_ERROR(RefillZeroVariance(step, &ro, &cm));
   RecordDifficulty(step, ro, &cm);
   MonitorLengthBias(step, &ro, &cm);
@@ -475,6 +497,12 @@ Status Driver::Step(int64_t step) {
     auto a = learner::GroupAdvantages(r, static_cast<int64_t>(r.size()), ao, &zv);
     zero_var += zv;
     for (size_t m = 0; m < at.size(); ++m) adv[at[m]] = a[m];
+  }
+  // Overlap: the next step's prompts are drawn and generated (by this step's policy, so with
+  // staleness 1) while this step trains and its weights are pushed.
+  if (cfg_.rollout.max_staleness > 0 && step < cfg_.run.steps && !g_stop.load() &&
+      !pause_requested_ && !TimeUp()) {
+    LaunchPrefetch(step + 1);
   }
   // 5. The learner step on the packed batch; old log-probs are the rollout's.
   learner::RlBatch batch;
@@ -567,6 +595,7 @@ Status Driver::Step(int64_t step) {
     nlohmann::json d = vr[k].details;
     d["request_id"] = reqs[k].request_id;
     d["trained"] = static_cast<bool>(keep[k]);
+    if (prefetched) d["overlapped"] = true;
     if (ro.dropped_group[k / static_cast<size_t>(G)]) d["dropped"] = "zero_variance";
     double lp = 0;
     for (float x : res[k].logprobs) lp += x;
@@ -609,6 +638,25 @@ Status Driver::Step(int64_t step) {
   return absl::OkStatus();
 }
 
+void Driver::LaunchPrefetch(int64_t next_step) {
+  JoinPrefetch();
+  cursors_before_prefetch_ = cursors_;
+  filter_counts_ = {};
+  prefetched_ = std::make_unique<StepRollout>();
+  prefetch_step_ = next_step;
+  prefetch_status_.reset();
+  rollout_budget_ = curriculum_->budget();
+  rollout_min_version_ = version_;
+  StepRollout* out = prefetched_.get();
+  const int64_t n = cfg_.rollout.prompts_per_step;
+  prefetch_ = std::async(std::launch::async,
+                         [this, next_step, n, out] { return Rollout(next_step, 0, n, out); });
+}
+
+void Driver::JoinPrefetch() {
+  if (prefetch_.valid()) prefetch_status_ = prefetch_.get();
+}
+
 Status Driver::Run() {
   int64_t last_saved = start_step_ - 1;
   const auto& ev = cfg_.tasks.eval;
@@ -630,8 +678,12 @@ Status Driver::Run() {
       break;
     }
     RL_RETURN_IF_ERROR(Step(step));
-    if (ev.every_steps > 0 && step % ev.every_steps == 0) RL_RETURN_IF_ERROR(Evaluate(step));
+    if (ev.every_steps > 0 && step % ev.every_steps == 0) {
+      JoinPrefetch();
+      RL_RETURN_IF_ERROR(Evaluate(step));
+    }
     if (cfg_.checkpoint.every > 0 && step % cfg_.checkpoint.every == 0) {
+      JoinPrefetch();
       RL_RETURN_IF_ERROR(SaveCheckpoint(step));
       last_saved = step;
     }
@@ -643,6 +695,8 @@ Status Driver::Run() {
     }
     if (step < cfg_.run.steps && !g_stop.load()) RL_RETURN_IF_ERROR(CheckWorkers(step));
   }
+  JoinPrefetch();  // a rollout for a step that will not run is dropped (the checkpoint's
+                   // cursors are from before it, so --resume draws it again)
   const int64_t done = step - 1;
   const bool interrupted = g_stop.load() && done < cfg_.run.steps;
   // The end point of the curve when the last step was not an evaluation step.

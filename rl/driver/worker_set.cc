@@ -23,6 +23,7 @@ double Ms(Clock::time_point a) {
 }  // namespace
 
 Status Driver::Reconnect() {
+  if (!OnPrefetchThread()) JoinPrefetch();  // the prefetch thread must not lose its client
   rollout::ClientOptions co;
   co.generate_timeout_s = cfg_.rollout.request_timeout_s;
   co.weights_timeout_s = cfg_.rollout.push_timeout_s;
