@@ -170,9 +170,9 @@ StatusOr<std::unique_ptr<Learner>> Learner::Create(ModelConfig config, ParamMap 
     return absl::InvalidArgumentError("updates_per_batch must be >= 1");
   if (options.temperature <= 0) return absl::InvalidArgumentError("temperature must be > 0");
   if (options.vocab_limit < 0 || options.vocab_limit > config.vocab_size) {
-    return absl::InvalidArgumentError("vocab_limit " + std::to_string(options.vocab_limit) +
-                                      " outside [0, vocab_size = " +
-                                      std::to_string(config.vocab_size) + "]");
+    return absl::InvalidArgumentError(
+        "vocab_limit " + std::to_string(options.vocab_limit) +
+        " outside [0, vocab_size = " + std::to_string(config.vocab_size) + "]");
   }
   if (options.num_threads > 0) SetBlasThreads(options.num_threads);
   EnableFlushToZero();
@@ -247,9 +247,9 @@ Status Learner::Update(
 
 Status Learner::set_vocab_limit(int64_t limit) {
   if (limit < 0 || limit > config_.vocab_size) {
-    return absl::InvalidArgumentError("vocab_limit " + std::to_string(limit) +
-                                      " outside [0, vocab_size = " +
-                                      std::to_string(config_.vocab_size) + "]");
+    return absl::InvalidArgumentError(
+        "vocab_limit " + std::to_string(limit) +
+        " outside [0, vocab_size = " + std::to_string(config_.vocab_size) + "]");
   }
   options_.vocab_limit = limit;
   return absl::OkStatus();
@@ -261,10 +261,10 @@ Status Learner::CheckBatch(const PackedSequences& b) const {
   for (size_t i = 0; i + 1 < b.offsets.size(); ++i) {
     for (int64_t p = b.offsets[i] + b.prompt_lens[i]; p < b.offsets[i + 1]; ++p) {
       if (b.tokens[p] >= options_.vocab_limit) {
-        return absl::InvalidArgumentError(
-            "packed batch: response token " + std::to_string(b.tokens[p]) + " at position " +
-            std::to_string(p) + " is masked (vocab_limit " +
-            std::to_string(options_.vocab_limit) + ")");
+        return absl::InvalidArgumentError("packed batch: response token " +
+                                          std::to_string(b.tokens[p]) + " at position " +
+                                          std::to_string(p) + " is masked (vocab_limit " +
+                                          std::to_string(options_.vocab_limit) + ")");
       }
     }
   }

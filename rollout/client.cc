@@ -42,7 +42,7 @@ struct RolloutClient::Impl {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<proto::Rollout::Stub>> stubs;
   mutable std::mutex enabled_mu;
-  std::vector<bool> enabled;  // guarded by enabled_mu
+  std::vector<bool> enabled;         // guarded by enabled_mu
   std::vector<SilentStream> silent;  // guarded by enabled_mu
 
   std::vector<bool> Enabled() const {
@@ -80,8 +80,8 @@ struct RolloutClient::Impl {
           const auto until = last_event + idle;
           if (SteadyClock::now() >= until) {
             idle_cancelled = true;
-            silent_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - last_event)
-                            .count();
+            silent_ms =
+                std::chrono::duration<double, std::milli>(SteadyClock::now() - last_event).count();
             ctx.TryCancel();
             return;
           }

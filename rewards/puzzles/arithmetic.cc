@@ -76,8 +76,7 @@ std::string ArithmeticSolution(const std::vector<Rational>& values, const std::v
     const Rational& a = values[i];
     const Rational& result = values[i + 1];
     const long long b = operands[i + 1];
-    if (ops[i] == '+' && a.is_integer() && a.num() >= 0 && b >= 0 &&
-        (a.num() >= 10 || b >= 10)) {
+    if (ops[i] == '+' && a.is_integer() && a.num() >= 0 && b >= 0 && (a.num() >= 10 || b >= 10)) {
       out += ColumnAddition(static_cast<long long>(a.num()), b);
     }
     out += a.ToString() + " " + ops[i] + " " + std::to_string(b) + " = " + result.ToString();
@@ -144,8 +143,8 @@ std::shared_ptr<TaskGenerator> MakeArithmeticGenerator() {
         t.metadata = nlohmann::json{{"generator", "arithmetic"},
                                     {"expression", text},
                                     {"solution", solution},
-                                    {"response", tasks::FormatResponse(
-                                                     solution, "\\boxed{" + t.answer + "}")}}
+                                    {"response",
+                                     tasks::FormatResponse(solution, "\\boxed{" + t.answer + "}")}}
                          .dump();
         return t;
       });

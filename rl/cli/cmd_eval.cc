@@ -91,8 +91,8 @@ StatusOr<EvalArgs> ReadArgs(const ArgParser& p) {
   RL_ASSIGN_OR_RETURN(a.temperature, p.GetDouble("temperature"));
   if (!(a.temperature >= 0)) return absl::InvalidArgumentError("--temperature: must be >= 0");
   if (a.k > 1 && a.k > a.samples) {
-    return absl::InvalidArgumentError("--k " + std::to_string(a.k) + " needs --samples >= " +
-                                      std::to_string(a.k));
+    return absl::InvalidArgumentError("--k " + std::to_string(a.k) +
+                                      " needs --samples >= " + std::to_string(a.k));
   }
   for (const std::string& kv : p.GetAll("param")) {
     size_t eq = kv.find('=');
@@ -320,10 +320,11 @@ int RunEval(const Args& args) {
     if (details.is_open()) {
       json d = {{"id", ts[i].id},
                 {"kind", ts[i].kind},
-                {"greedy", {{"response", scored[g].text},
-                            {"tokens", scored[g].tokens},
-                            {"correct", scored[g].correct},
-                            {"reward", scored[g].reward}}}};
+                {"greedy",
+                 {{"response", scored[g].text},
+                  {"tokens", scored[g].tokens},
+                  {"correct", scored[g].correct},
+                  {"reward", scored[g].reward}}}};
       if (n > 0) {
         d["samples"] = samples;
         d["n"] = n;

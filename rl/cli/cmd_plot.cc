@@ -103,21 +103,21 @@ std::string RenderSvg(const std::vector<Series>& series, const std::string& titl
     << "<text x=\"" << kLeft + kW / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">"
     << Escape(title) << "</text>\n";
   for (double t = x0; t <= x1 + xs / 2; t += xs) {
-    o << "<line x1=\"" << Num(X(t)) << "\" y1=\"" << kTop << "\" x2=\"" << Num(X(t))
-      << "\" y2=\"" << kTop + kH << "\" stroke=\"#e5e5e5\"/>"
-      << "<text x=\"" << Num(X(t)) << "\" y=\"" << kTop + kH + 16
-      << "\" text-anchor=\"middle\">" << Num(t) << "</text>\n";
+    o << "<line x1=\"" << Num(X(t)) << "\" y1=\"" << kTop << "\" x2=\"" << Num(X(t)) << "\" y2=\""
+      << kTop + kH << "\" stroke=\"#e5e5e5\"/>"
+      << "<text x=\"" << Num(X(t)) << "\" y=\"" << kTop + kH + 16 << "\" text-anchor=\"middle\">"
+      << Num(t) << "</text>\n";
   }
   for (double t = y0; t <= y1 + ys / 2; t += ys) {
-    o << "<line x1=\"" << kLeft << "\" y1=\"" << Num(Y(t)) << "\" x2=\"" << kLeft + kW
-      << "\" y2=\"" << Num(Y(t)) << "\" stroke=\"#e5e5e5\"/>"
+    o << "<line x1=\"" << kLeft << "\" y1=\"" << Num(Y(t)) << "\" x2=\"" << kLeft + kW << "\" y2=\""
+      << Num(Y(t)) << "\" stroke=\"#e5e5e5\"/>"
       << "<text x=\"" << kLeft - 6 << "\" y=\"" << Num(Y(t) + 4) << "\" text-anchor=\"end\">"
       << Num(t) << "</text>\n";
   }
   o << "<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << kW << "\" height=\"" << kH
     << "\" fill=\"none\" stroke=\"black\"/>\n"
-    << "<text x=\"" << kLeft + kW / 2 << "\" y=\"" << kTop + kH + 38
-    << "\" text-anchor=\"middle\">" << Escape(xlabel) << "</text>\n"
+    << "<text x=\"" << kLeft + kW / 2 << "\" y=\"" << kTop + kH + 38 << "\" text-anchor=\"middle\">"
+    << Escape(xlabel) << "</text>\n"
     << "<text transform=\"translate(18," << kTop + kH / 2
     << ") rotate(-90)\" text-anchor=\"middle\">" << Escape(ylabel) << "</text>\n";
   for (size_t i = 0; i < series.size(); ++i) {
@@ -129,8 +129,8 @@ std::string RenderSvg(const std::vector<Series>& series, const std::string& titl
     const double ly = kTop + 10 + 18 * static_cast<double>(i);
     o << "<line x1=\"" << kLeft + kW + 12 << "\" y1=\"" << ly << "\" x2=\"" << kLeft + kW + 32
       << "\" y2=\"" << ly << "\" stroke=\"" << color << "\" stroke-width=\"2\"/>"
-      << "<text x=\"" << kLeft + kW + 38 << "\" y=\"" << ly + 4 << "\">"
-      << Escape(series[i].label) << "</text>\n";
+      << "<text x=\"" << kLeft + kW + 38 << "\" y=\"" << ly + 4 << "\">" << Escape(series[i].label)
+      << "</text>\n";
   }
   o << "</svg>\n";
   return o.str();

@@ -33,7 +33,8 @@ std::string FormatValue(double v) {
 }  // namespace
 
 int RunRuns(const Args& args) {
-  ArgParser p("rl runs", "List the runs in run directories (default: every directory under runs/).");
+  ArgParser p("rl runs",
+              "List the runs in run directories (default: every directory under runs/).");
   p.Positional("DIR", "a run directory, or a folder of run directories", false);
   if (int rc = ParseOrExit(p, args); rc >= 0) return rc;
   std::string root = p.positional("DIR").empty() ? "runs" : p.positional("DIR");
@@ -52,7 +53,8 @@ int RunRuns(const Args& args) {
   }
   std::sort(stores.begin(), stores.end());
   std::cout << std::left << std::setw(28) << "DIR" << std::setw(5) << "ID" << std::setw(20)
-            << "NAME" << std::setw(12) << "STATUS" << std::setw(21) << "STARTED" << "LAST STEP\n";
+            << "NAME" << std::setw(12) << "STATUS" << std::setw(21) << "STARTED"
+            << "LAST STEP\n";
   for (const auto& path : stores) {
     auto st = store::RunStore::OpenReadOnly(path);
     if (!st.ok()) {
@@ -97,8 +99,8 @@ int RunMetrics(const Args& args) {
   if (!rows.ok()) return Fail(rows.status());
   if (format == "json") {
     for (const auto& m : *rows) {
-      nlohmann::json j = {{"step", m.step}, {"name", m.name}, {"value", m.value},
-                          {"wall_time", m.wall_time}};
+      nlohmann::json j = {
+          {"step", m.step}, {"name", m.name}, {"value", m.value}, {"wall_time", m.wall_time}};
       std::cout << j.dump() << "\n";
     }
     return 0;

@@ -14,14 +14,15 @@ namespace rl::cli {
 
 // RUN is a run directory, a run.sqlite file, or a run name under runs/.
 inline StatusOr<std::string> ResolveStorePath(const std::string& run) {
-  std::vector<std::filesystem::path> candidates = {std::filesystem::path(run) / "run.sqlite", std::filesystem::path(run),
-                                      std::filesystem::path("runs") / run / "run.sqlite"};
+  std::vector<std::filesystem::path> candidates = {
+      std::filesystem::path(run) / "run.sqlite", std::filesystem::path(run),
+      std::filesystem::path("runs") / run / "run.sqlite"};
   for (const auto& c : candidates) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(c, ec)) return c.string();
   }
-  return absl::NotFoundError("no run store at '" + run + "' (tried " + run + "/run.sqlite, " +
-                             run + ", runs/" + run + "/run.sqlite)");
+  return absl::NotFoundError("no run store at '" + run + "' (tried " + run + "/run.sqlite, " + run +
+                             ", runs/" + run + "/run.sqlite)");
 }
 
 inline StatusOr<std::pair<std::unique_ptr<store::RunStore>, store::RunRow>> OpenRun(

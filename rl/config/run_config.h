@@ -110,7 +110,7 @@ struct TaskSourceSection {
   std::map<std::string, double> params;
   double weight = 1.0;
   int64_t limit = 0;
-  std::string prompt_template;    // kind swe: "" = the built-in default (docs/swe.md)
+  std::string prompt_template;      // kind swe: "" = the built-in default (docs/swe.md)
   int64_t files_max_bytes = 16000;  // kind swe: cap on the file contents in {files}
   template <class V>
   void Visit(V& v) {

@@ -62,8 +62,8 @@ Status Driver::ColdStart() {
   RL_ASSIGN_OR_RETURN(learner::LearnerOptions rl_opts, learner::LearnerOptionsFromConfig(cfg_));
   learner::LearnerOptions o = rl_opts;
   o.adamw.lr = cs.lr;
-  o.schedule.kind = cs.warmup_steps > 0 ? learner::Schedule::kLinearWarmup
-                                        : learner::Schedule::kConstant;
+  o.schedule.kind =
+      cs.warmup_steps > 0 ? learner::Schedule::kLinearWarmup : learner::Schedule::kConstant;
   o.schedule.warmup_steps = cs.warmup_steps;
   o.schedule.total_steps = cs.steps;
   o.updates_per_batch = 1;
@@ -107,7 +107,8 @@ Status Driver::ColdStart() {
     }
     RL_ASSIGN_OR_RETURN(learner::Metrics m, learner_->SftStep(batch));
     learner::Metrics out;
-    for (const auto& [k, v] : m) out["cold_start/" + (k.rfind("train/", 0) == 0 ? k.substr(6) : k)] = v;
+    for (const auto& [k, v] : m)
+      out["cold_start/" + (k.rfind("train/", 0) == 0 ? k.substr(6) : k)] = v;
     ctx_.store->LogMetrics(ctx_.run_id, i, out);
     const double loss = m["train/loss"];
     loss_sum += loss;

@@ -143,12 +143,14 @@ class Driver {
   int64_t rollout_min_version_ = 0;
   std::thread::id main_thread_ = std::this_thread::get_id();
   std::future<Status> prefetch_;
-  int64_t prefetch_step_ = 0;          // the step the prefetched rollout belongs to
+  int64_t prefetch_step_ = 0;  // the step the prefetched rollout belongs to
   std::unique_ptr<StepRollout> prefetched_;
   std::optional<Status> prefetch_status_;  // set by JoinPrefetch
-  std::optional<std::vector<int64_t>> cursors_before_prefetch_;  // what a checkpoint saves  // no sync/* metrics (cold-start pushes)
-  int64_t start_step_ = 1;  // first step to run
-  int64_t version_ = 0;     // weights version live on the workers
+  std::optional<std::vector<int64_t>>
+      cursors_before_prefetch_;  // what a checkpoint saves  // no sync/* metrics (cold-start
+                                 // pushes)
+  int64_t start_step_ = 1;       // first step to run
+  int64_t version_ = 0;          // weights version live on the workers
   int64_t sequences_consumed_ = 0;
   std::string curriculum_state_;                             // from the checkpoint being resumed
   std::string length_bias_state_;                            // from the checkpoint being resumed

@@ -220,8 +220,7 @@ StatusOr<tasks::Task> Driver::NextTask(size_t source) {
 }
 
 bool Driver::TimeUp() const {
-  return cfg_.run.time_limit_minutes > 0 &&
-         Seconds(started_) >= cfg_.run.time_limit_minutes * 60.0;
+  return cfg_.run.time_limit_minutes > 0 && Seconds(started_) >= cfg_.run.time_limit_minutes * 60.0;
 }
 
 Status Driver::Setup() {

@@ -103,7 +103,8 @@ Status Driver::PushWeights(int64_t version, int64_t step) {
     std::vector<MissedDeadline> missed;
     for (int w = 0; w < client_->num_workers(); ++w) {
       if (!client_->worker_enabled(w) || s.worker_status[w].ok()) continue;
-      missed.push_back({w, "weight push", s.worker_ms[w], std::string(s.worker_status[w].message())});
+      missed.push_back(
+          {w, "weight push", s.worker_ms[w], std::string(s.worker_status[w].message())});
     }
     if (missed.empty()) {
       if (client_->num_enabled() == 0) {

@@ -75,8 +75,8 @@ std::vector<std::vector<std::string>> Csv(const std::string& text) {
 TEST(Plot, PointsAreTheStoredRowsAndTheSvgHasOnePolylinePerSeries) {
   const std::string dir = MakeRun("p1");
   const std::string svg = dir + "/p.svg";
-  Result r = RunRl("plot --run " + dir + "=mine --metric a/acc --metric b/acc --x step --csv --out " +
-                   svg);
+  Result r = RunRl("plot --run " + dir +
+                   "=mine --metric a/acc --metric b/acc --x step --csv --out " + svg);
   ASSERT_EQ(r.code, 0) << r.out;
   auto rows = Csv(r.out);
   ASSERT_EQ(rows.size(), 5u) << r.out;

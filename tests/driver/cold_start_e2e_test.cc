@@ -24,8 +24,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::string TempDir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() /
-               ("rl_cold_start_test_" + std::to_string(getpid()) + "_" + name);
+  fs::path d =
+      fs::temp_directory_path() / ("rl_cold_start_test_" + std::to_string(getpid()) + "_" + name);
   fs::remove_all(d);
   fs::remove(d.string() + ".log");
   return d.string();

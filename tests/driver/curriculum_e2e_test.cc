@@ -342,13 +342,20 @@ double Slope(const std::vector<double>& x, const std::vector<double>& y) {
 TEST(CurriculumE2E, LengthBiasAlertPausesAndResumeContinues) {
   std::string dir = TempDir("bias");
   std::vector<std::string> common = {
-      "--set", "curriculum.length.stages=[8, 12, 16, 20, 24, 28, 32]",
-      "--set", "curriculum.length.max_steps_per_stage=1",
-      "--set", "curriculum.length.stage_overrides=[]",
-      "--set", "curriculum.length_bias.window=4",
-      "--set", "curriculum.length_bias.action=pause",
-      "--set", "tasks.eval.every_steps=1",
-      "--set", "rewards.verifiers={math: fakegenrm}",
+      "--set",
+      "curriculum.length.stages=[8, 12, 16, 20, 24, 28, 32]",
+      "--set",
+      "curriculum.length.max_steps_per_stage=1",
+      "--set",
+      "curriculum.length.stage_overrides=[]",
+      "--set",
+      "curriculum.length_bias.window=4",
+      "--set",
+      "curriculum.length_bias.action=pause",
+      "--set",
+      "tasks.eval.every_steps=1",
+      "--set",
+      "rewards.verifiers={math: fakegenrm}",
       "--set",
       "rewards.plugins=[{name: fakegenrm, type: process, command: [/bin/sh, " +
           std::string(RL_SOURCE_DIR) + "/tests/driver/fake_genrm.sh]}]"};

@@ -105,11 +105,10 @@ std::vector<pid_t> Children(pid_t pid) {
 
 TEST(SilentWorker, StoppedWorkerIsDroppedRestartedAndTheRunCompletes) {
   std::string dir = TempDir("stop");
-  pid_t pid = StartTrain(
-      dir, {"--set", "run.steps=" + std::to_string(kSteps), "--set",
-            "rollout.push_timeout_s=" + std::to_string(kPushTimeoutS), "--set",
-            "rollout.request_timeout_s=120", "--set", "tasks.eval.every_steps=0", "--set",
-            "checkpoint.every=0"});
+  pid_t pid = StartTrain(dir, {"--set", "run.steps=" + std::to_string(kSteps), "--set",
+                               "rollout.push_timeout_s=" + std::to_string(kPushTimeoutS), "--set",
+                               "rollout.request_timeout_s=120", "--set", "tasks.eval.every_steps=0",
+                               "--set", "checkpoint.every=0"});
   ASSERT_TRUE(WaitForStep(dir, 1, 120)) << Log(dir);
   auto kids = Children(pid);
   ASSERT_EQ(kids.size(), 2u) << Log(dir);

@@ -45,8 +45,7 @@ struct Result {
 
 Result RunRl(const std::string& args, const std::string& dir) {
   const std::string out = dir + "/stdout.txt", err = dir + "/stderr.txt";
-  const std::string cmd =
-      std::string(RL_BINARY_DIR) + "/bin/rl " + args + " >" + out + " 2>" + err;
+  const std::string cmd = std::string(RL_BINARY_DIR) + "/bin/rl " + args + " >" + out + " 2>" + err;
   Result r;
   int st = std::system(cmd.c_str());
   r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -268,7 +267,8 @@ TEST_F(EvalCliTest, PassAtKMatchesEnumerationOverRejudgedSamples) {
   for (size_t i = 0; i < d.size(); ++i) {
     ASSERT_EQ(d[i]["samples"].size(), static_cast<size_t>(n));
     int c = 0;
-    for (const auto& smp : d[i]["samples"]) c += Judge(tasks_[i].answer, smp["response"].get<std::string>()) ? 1 : 0;
+    for (const auto& smp : d[i]["samples"])
+      c += Judge(tasks_[i].answer, smp["response"].get<std::string>()) ? 1 : 0;
     EXPECT_EQ(d[i]["c"].get<int>(), c) << tasks_[i].id;
     distinct_c.insert(c);
     p1 += Naive(n, c, 1);

@@ -88,8 +88,7 @@ TEST(VocabMask, RolloutLogProbEqualsMaskedLearnerLogProb) {
     rollout_full[r] = static_cast<float>(rollout::FullLogProb(z, kT, 0, s->token));
   }
   std::vector<float> masked(N), full(N);
-  LmHeadLogProbs<float>(hf.data(), wf.data(), N, C, V, targets, kT, masked.data(), nullptr,
-                        kLimit);
+  LmHeadLogProbs<float>(hf.data(), wf.data(), N, C, V, targets, kT, masked.data(), nullptr, kLimit);
   LmHeadLogProbs<float>(hf.data(), wf.data(), N, C, V, targets, kT, full.data(), nullptr);
   std::vector<double> masked_d(N);
   LmHeadLogProbs<double>(hd.h.data(), hd.w.data(), N, C, V, targets, kT, masked_d.data(), nullptr,

@@ -73,8 +73,12 @@ TEST(Arithmetic, WorkedSolutionIsCorrectAndAddsColumnByColumn) {
   // lines, read last to first, spell the sum.
   int checked = 0;
   for (const auto& t : Gen("arithmetic",
-                           {{"max_operand", 999}, {"min_operand", 10}, {"ops", 1},
-                            {"subtraction", 0}, {"multiplication", 0}, {"short_prompt", 1}},
+                           {{"max_operand", 999},
+                            {"min_operand", 10},
+                            {"ops", 1},
+                            {"subtraction", 0},
+                            {"multiplication", 0},
+                            {"short_prompt", 1}},
                            30)) {
     json m = json::parse(t.metadata);
     const std::string response = m["response"], solution = m["solution"];
@@ -89,8 +93,8 @@ TEST(Arithmetic, WorkedSolutionIsCorrectAndAddsColumnByColumn) {
     std::string line;
     while (std::getline(lines, line)) {
       if (line.find(" = ") != std::string::npos) {  // the summary line
-        EXPECT_EQ(line, std::to_string(a) + " + " + std::to_string(b) + " = " +
-                            std::to_string(a + b));
+        EXPECT_EQ(line,
+                  std::to_string(a) + " + " + std::to_string(b) + " = " + std::to_string(a + b));
         continue;
       }
       long long x = 0, y = 0, c = 0, s = 0;
@@ -112,8 +116,8 @@ TEST(Arithmetic, WorkedSolutionIsCorrectAndAddsColumnByColumn) {
   // Other operations get one line each, and the response still verifies.
   for (const auto& t : Gen("arithmetic", {{"max_operand", 30}, {"ops", 3}}, 20)) {
     json m = json::parse(t.metadata);
-    EXPECT_TRUE(math::JudgeMath(t.answer, m["response"].get<std::string>(), math::MathOptions{})
-                    .correct)
+    EXPECT_TRUE(
+        math::JudgeMath(t.answer, m["response"].get<std::string>(), math::MathOptions{}).correct)
         << m["response"];
   }
 }

@@ -29,8 +29,12 @@ class WorkerProcess {
   WorkerProcess() {
     int fds[2];
     EXPECT_EQ(pipe(fds), 0);
-    std::vector<std::string> argv = {std::string(RL_BINARY_DIR) + "/bin/rl", "rollout-worker",
-                                     "--listen", "127.0.0.1:0", "--heartbeat-ms", "200"};
+    std::vector<std::string> argv = {std::string(RL_BINARY_DIR) + "/bin/rl",
+                                     "rollout-worker",
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--heartbeat-ms",
+                                     "200"};
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
