@@ -18,45 +18,25 @@
 #include <nlohmann/json.hpp>
 
 #include "rl/store/run_store.h"
+#include "tests/driver/train_process.h"
 
 namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
-
+using rl::e2e::Log;
+using rl::e2e::Metric;
+using rl::e2e::OpenStore;
+using rl::e2e::Wait;
+using rl::e2e::WaitForStep;
+const std::string kTrainConfig = std::string(RL_SOURCE_DIR) + "/configs/cold_start_e2e.yaml";
 std::string TempDir(const std::string& name) {
-  fs::path d =
-      fs::temp_directory_path() / ("rl_cold_start_test_" + std::to_string(getpid()) + "_" + name);
-  fs::remove_all(d);
-  fs::remove(d.string() + ".log");
-  return d.string();
+  return rl::e2e::FreshDir("rl_cold_start_test_", name);
 }
-
+pid_t StartTrain(const std::string& dir, std::vector<std::string> extra) {
+  return rl::e2e::StartTrain(kTrainConfig, dir, std::move(extra));
+}
 int RunTrain(const std::string& dir, std::vector<std::string> extra) {
-  std::vector<std::string> argv = {std::string(RL_BINARY_DIR) + "/bin/rl", "train",
-                                   std::string(RL_SOURCE_DIR) + "/configs/cold_start_e2e.yaml",
-                                   "--set", "run.dir=" + dir};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  std::string log = dir + ".log";
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::fopen(log.c_str(), "a");
-    if (f) dup2(fileno(f), STDERR_FILENO);
-    std::vector<char*> c;
-    for (auto& a : argv) c.push_back(a.data());
-    c.push_back(nullptr);
-    execv(c[0], c.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return Wait(StartTrain(dir, std::move(extra)));
 }
 
 std::set<int64_t> Steps(rl::store::RunStore& s, const std::string& name) {
@@ -67,17 +47,11 @@ std::set<int64_t> Steps(rl::store::RunStore& s, const std::string& name) {
   return out;
 }
 
-std::unique_ptr<rl::store::RunStore> Open(const std::string& dir) {
-  auto s = rl::store::RunStore::OpenReadOnly(dir + "/run.sqlite");
-  EXPECT_TRUE(s.ok()) << s.status().message();
-  return s.ok() ? std::move(*s) : nullptr;
-}
-
 TEST(ColdStartE2E, SftThenRlHeldOutNeverTrainedResumeSkipsColdStart) {
   const std::string dir = TempDir("run");
-  ASSERT_EQ(RunTrain(dir, {}), 0) << ReadAll(dir + ".log");
+  ASSERT_EQ(RunTrain(dir, {}), 0) << rl::e2e::ReadFileText(dir + ".log");
   {
-    auto s = Open(dir);
+    auto s = OpenStore(dir);
     ASSERT_TRUE(s);
     // 4 cold-start steps with a held-out evaluation after step 2 (not after the last: the
     // RL curve's step-0 evaluation is that point), then 3 RL steps evaluated at 2 and at the
@@ -95,7 +69,7 @@ TEST(ColdStartE2E, SftThenRlHeldOutNeverTrainedResumeSkipsColdStart) {
     // The held-out set is written out, and no training sample's prompt is one of its
     // prompts, although the task space has only 9 prompts.
     std::set<std::string> held_out;
-    std::istringstream lines(ReadAll(dir + "/heldout.jsonl"));
+    std::istringstream lines(rl::e2e::ReadFileText(dir + "/heldout.jsonl"));
     std::string line;
     while (std::getline(lines, line)) {
       if (!line.empty()) held_out.insert(json::parse(line).at("prompt").get<std::string>());
@@ -111,14 +85,15 @@ TEST(ColdStartE2E, SftThenRlHeldOutNeverTrainedResumeSkipsColdStart) {
     }
     EXPECT_FALSE(trained.empty());
   }
-  const std::string first_log = ReadAll(dir + ".log");
+  const std::string first_log = rl::e2e::ReadFileText(dir + ".log");
   EXPECT_NE(first_log.find("cold start done: 4 steps"), std::string::npos) << first_log;
   // Resume for one more step: the cold start is not repeated.
   fs::remove(dir + ".log");
-  ASSERT_EQ(RunTrain(dir, {"--resume", "--set", "run.steps=4"}), 0) << ReadAll(dir + ".log");
-  const std::string log = ReadAll(dir + ".log");
+  ASSERT_EQ(RunTrain(dir, {"--resume", "--set", "run.steps=4"}), 0)
+      << rl::e2e::ReadFileText(dir + ".log");
+  const std::string log = rl::e2e::ReadFileText(dir + ".log");
   EXPECT_EQ(log.find("cold start"), std::string::npos) << log;
-  auto s = Open(dir);
+  auto s = OpenStore(dir);
   ASSERT_TRUE(s);
   EXPECT_EQ(Steps(*s, "cold_start/loss"), (std::set<int64_t>{1, 2, 3, 4}));
   EXPECT_EQ(Steps(*s, "train/sequences"), (std::set<int64_t>{1, 2, 3, 4}));
@@ -130,10 +105,10 @@ TEST(ColdStartE2E, TimeLimitEndsTheRunCleanly) {
   const std::string dir = TempDir("limit");
   ASSERT_EQ(RunTrain(dir, {"--set", "run.time_limit_minutes=0.00001", "--set", "run.steps=1000"}),
             0)
-      << ReadAll(dir + ".log");
-  const std::string log = ReadAll(dir + ".log");
+      << rl::e2e::ReadFileText(dir + ".log");
+  const std::string log = rl::e2e::ReadFileText(dir + ".log");
   EXPECT_NE(log.find("run.time_limit_minutes reached"), std::string::npos) << log;
-  auto s = Open(dir);
+  auto s = OpenStore(dir);
   ASSERT_TRUE(s);
   EXPECT_TRUE(Steps(*s, "cold_start/loss").empty());
   EXPECT_TRUE(Steps(*s, "train/sequences").empty());

@@ -19,10 +19,24 @@
 #include <nlohmann/json.hpp>
 
 #include "rl/store/run_store.h"
+#include "tests/driver/train_process.h"
 
 namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
+using rl::e2e::Log;
+using rl::e2e::Metric;
+using rl::e2e::OpenStore;
+using rl::e2e::Wait;
+using rl::e2e::WaitForStep;
+const std::string kTrainConfig = std::string(RL_SOURCE_DIR) + "/configs/curriculum_e2e.yaml";
+std::string TempDir(const std::string& name) { return rl::e2e::FreshDir("rl_curric_test_", name); }
+pid_t StartTrain(const std::string& dir, std::vector<std::string> extra) {
+  return rl::e2e::StartTrain(kTrainConfig, dir, std::move(extra));
+}
+int RunTrain(const std::string& dir, std::vector<std::string> extra) {
+  return Wait(StartTrain(dir, std::move(extra)));
+}
 
 constexpr int64_t kB = 2, kG = 2;                             // prompts_per_step, group_size
 const std::vector<int64_t> kBudgets = {8, 12, 16, 20};        // curriculum.length.stages
@@ -30,56 +44,6 @@ const std::vector<double> kEpsHigh = {0.28, 0.2, 0.1, 0.28};  // algorithm + sta
 const std::vector<double> kEpsLow = {1.0, 1.0, 0.5, 1.0};
 constexpr double kPplRelChange = 0.1, kP99Fraction = 0.75;  // the advance rule
 constexpr int64_t kWindow = 2;
-
-std::string TempDir(const std::string& name) {
-  fs::path d =
-      fs::temp_directory_path() / ("rl_curric_test_" + std::to_string(getpid()) + "_" + name);
-  fs::remove_all(d);
-  return d.string();
-}
-
-int RunTrain(const std::string& dir, std::vector<std::string> extra) {
-  std::vector<std::string> argv = {std::string(RL_BINARY_DIR) + "/bin/rl", "train",
-                                   std::string(RL_SOURCE_DIR) + "/configs/curriculum_e2e.yaml",
-                                   "--set", "run.dir=" + dir};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  std::string log = dir + ".log";
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::fopen(log.c_str(), "a");
-    if (f) dup2(fileno(f), STDERR_FILENO);
-    std::vector<char*> c;
-    for (auto& a : argv) c.push_back(a.data());
-    c.push_back(nullptr);
-    execv(c[0], c.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string Log(const std::string& dir) {
-  std::ifstream f(dir + ".log");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::unique_ptr<rl::store::RunStore> OpenStore(const std::string& dir) {
-  auto s = rl::store::RunStore::OpenReadOnly(dir + "/run.sqlite");
-  EXPECT_TRUE(s.ok()) << s.status().message();
-  return s.ok() ? std::move(*s) : nullptr;
-}
-
-std::map<int64_t, double> Metric(rl::store::RunStore& s, int64_t run, const std::string& name) {
-  std::map<int64_t, double> out;
-  auto rows = s.Metrics(run, name);
-  if (rows.ok()) {
-    for (const auto& r : *rows) out[r.step] = r.value;
-  }
-  return out;
-}
 
 // Independent nearest-rank percentile: the ceil(q·n)-th smallest value.
 double P(std::vector<double> v, double q) {

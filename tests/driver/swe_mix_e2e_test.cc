@@ -23,43 +23,18 @@
 #include "rl/store/run_store.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/swe/instance.h"
+#include "tests/driver/train_process.h"
 
 namespace {
 namespace fs = std::filesystem;
 const std::string kSrc = RL_SOURCE_DIR;
 const std::string kConfig = kSrc + "/configs/swe_mix_e2e.yaml";
 
-std::string TempDir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("rl_swe_mix_" + std::to_string(getpid()) + "_" + name);
-  fs::remove_all(d);
-  return d.string();
-}
-
-// `rl train configs/swe_mix_e2e.yaml --set run.dir=DIR` from the source root; stderr → DIR.log.
+using rl::e2e::Log;
+std::string TempDir(const std::string& name) { return rl::e2e::FreshDir("rl_swe_mix_", name); }
+// `rl train configs/swe_mix_e2e.yaml --set run.dir=DIR` from the source root.
 int RunTrain(const std::string& dir) {
-  std::vector<std::string> argv = {std::string(RL_BINARY_DIR) + "/bin/rl", "train", kConfig,
-                                   "--set", "run.dir=" + dir};
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::fopen((dir + ".log").c_str(), "a");
-    if (f) dup2(fileno(f), STDERR_FILENO);
-    if (chdir(kSrc.c_str()) != 0) _exit(126);
-    std::vector<char*> c;
-    for (auto& a : argv) c.push_back(a.data());
-    c.push_back(nullptr);
-    execv(c[0], c.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string Log(const std::string& dir) {
-  std::ifstream f(dir + ".log");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return rl::e2e::Wait(rl::e2e::StartTrain(kConfig, dir, {}, kSrc));
 }
 
 std::map<std::string, rl::swe::Instance> Instances() {

@@ -18,87 +18,22 @@
 #include <nlohmann/json.hpp>
 
 #include "rl/store/run_store.h"
+#include "tests/driver/train_process.h"
 
 namespace {
 namespace fs = std::filesystem;
-
-std::string TempDir(const std::string& name) {
-  fs::path d =
-      fs::temp_directory_path() / ("rl_driver_test_" + std::to_string(getpid()) + "_" + name);
-  fs::remove_all(d);
-  return d.string();
-}
-
-// Starts `rl train configs/tiny_e2e.yaml --set run.dir=DIR <extra>`; stderr → DIR.log.
+using rl::e2e::Log;
+using rl::e2e::Metric;
+using rl::e2e::OpenStore;
+using rl::e2e::Wait;
+using rl::e2e::WaitForStep;
+const std::string kTrainConfig = std::string(RL_SOURCE_DIR) + "/configs/tiny_e2e.yaml";
+std::string TempDir(const std::string& name) { return rl::e2e::FreshDir("rl_driver_test_", name); }
 pid_t StartTrain(const std::string& dir, std::vector<std::string> extra) {
-  std::vector<std::string> argv = {std::string(RL_BINARY_DIR) + "/bin/rl", "train",
-                                   std::string(RL_SOURCE_DIR) + "/configs/tiny_e2e.yaml", "--set",
-                                   "run.dir=" + dir};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  std::string log = dir + ".log";
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::fopen(log.c_str(), "a");
-    if (f) dup2(fileno(f), STDERR_FILENO);
-    std::vector<char*> c;
-    for (auto& a : argv) c.push_back(a.data());
-    c.push_back(nullptr);
-    execv(c[0], c.data());
-    _exit(127);
-  }
-  return pid;
+  return rl::e2e::StartTrain(kTrainConfig, dir, std::move(extra));
 }
-
-int Wait(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string Log(const std::string& dir) {
-  std::ifstream f(dir + ".log");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 int RunTrain(const std::string& dir, std::vector<std::string> extra) {
   return Wait(StartTrain(dir, std::move(extra)));
-}
-
-std::unique_ptr<rl::store::RunStore> OpenStore(const std::string& dir) {
-  auto s = rl::store::RunStore::OpenReadOnly(dir + "/run.sqlite");
-  EXPECT_TRUE(s.ok()) << s.status().message();
-  return s.ok() ? std::move(*s) : nullptr;
-}
-
-// metric name → step → value
-std::map<int64_t, double> Metric(rl::store::RunStore& s, int64_t run, const std::string& name) {
-  std::map<int64_t, double> out;
-  auto rows = s.Metrics(run, name);
-  if (rows.ok()) {
-    for (const auto& r : *rows) out[r.step] = r.value;
-  }
-  return out;
-}
-
-// Waits until the run has a metric row at `step` (the driver flushes after each step).
-bool WaitForStep(const std::string& dir, int64_t step, double timeout_s) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-  while (std::chrono::steady_clock::now() < end) {
-    if (fs::exists(dir + "/run.sqlite")) {
-      auto s = rl::store::RunStore::OpenReadOnly(dir + "/run.sqlite");
-      if (s.ok()) {
-        auto runs = (*s)->ListRuns();
-        if (runs.ok() && !runs->empty()) {
-          auto m = Metric(**s, runs->back().id, "time/step_s");
-          if (m.count(step)) return true;
-        }
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
 }
 
 std::vector<pid_t> Children(pid_t pid) {

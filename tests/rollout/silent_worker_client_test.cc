@@ -24,6 +24,8 @@ extern char** environ;
 namespace rl::rollout {
 namespace {
 
+constexpr double kDeadlineS = 6.0;  // push, status and stream-silence deadline
+
 class WorkerProcess {
  public:
   WorkerProcess() {
@@ -108,9 +110,11 @@ TEST(SilentWorkerClient, DeadlinesDropNothingButTheSilentWorker) {
   ASSERT_FALSE(b.address().empty());
   ClientOptions opt;
   opt.connect_timeout_s = 20;
-  opt.rpc_timeout_s = 2;
-  opt.weights_timeout_s = 2;
-  opt.stream_idle_timeout_s = 2;
+  // Several heartbeats (2 s) long, so the live worker never looks silent on a loaded
+  // machine (with 2 s, one late heartbeat of A under `ctest -j2` failed the test once).
+  opt.rpc_timeout_s = kDeadlineS;
+  opt.weights_timeout_s = kDeadlineS;
+  opt.stream_idle_timeout_s = kDeadlineS;
   opt.generate_timeout_s = 300;  // far beyond the watchdog: only silence can end B's stream
   auto client = RolloutClient::Connect({a.address(), b.address()}, opt);
   ASSERT_TRUE(client.ok()) << client.status();
@@ -127,8 +131,8 @@ TEST(SilentWorkerClient, DeadlinesDropNothingButTheSilentWorker) {
   EXPECT_TRUE(s.worker_status[0].ok()) << s.worker_status[0];
   EXPECT_EQ(s.worker_status[1].code(), absl::StatusCode::kDeadlineExceeded) << s.worker_status[1];
   EXPECT_NE(std::string(s.worker_status[1].message()).find(b.address()), std::string::npos);
-  std::printf("push to the stopped worker ended after %.0f ms (deadline 2000 ms)\n",
-              s.worker_ms[1]);
+  std::printf("push to the stopped worker ended after %.0f ms (deadline %.0f ms)\n", s.worker_ms[1],
+              kDeadlineS * 1000.0);
   auto whole = c.PushWeights(2, "", model::InitParams(mc, 2));
   EXPECT_EQ(whole.status().code(), absl::StatusCode::kDeadlineExceeded);
   // Status: the same.
@@ -151,7 +155,7 @@ TEST(SilentWorkerClient, DeadlinesDropNothingButTheSilentWorker) {
   auto silent = c.TakeSilentStreams();
   ASSERT_EQ(silent.size(), 1u);
   EXPECT_EQ(silent[0].worker, 1);
-  EXPECT_GE(silent[0].silent_ms, 2000.0);
+  EXPECT_GE(silent[0].silent_ms, kDeadlineS * 1000.0);
   EXPECT_NE(silent[0].error.find("no sample or heartbeat"), std::string::npos) << silent[0].error;
   EXPECT_TRUE(c.TakeSilentStreams().empty());
 
